@@ -1,0 +1,1 @@
+"""Escale booking service: places, people, bookings, rules and their events."""

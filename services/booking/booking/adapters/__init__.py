@@ -1,0 +1,1 @@
+"""Adapters: the booking service's ways out to PostgreSQL and RabbitMQ."""
