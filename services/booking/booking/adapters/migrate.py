@@ -6,7 +6,7 @@ from pathlib import Path
 
 from yoyo import get_backend, read_migrations
 
-DIRECTORY = Path(__file__).parent
+DIRECTORY = Path(__file__).parent / "migrations"
 
 
 def yoyo_url(database_url: str) -> str:
