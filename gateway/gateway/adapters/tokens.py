@@ -1,0 +1,224 @@
+"""API bearer tokens, stored in the gateway database as their SHA-256 only.
+
+A token looks like ``esc_<43 url-safe characters>``. It is shown once, when
+issued, and never stored: the table holds ``sha256(token)``. The gateway
+looks the hash up on every request (:class:`TokenStore`), so a revoked or
+expired token is refused at once, on every replica.
+
+The synchronous functions (``issue_token``, ``revoke_token``, ``list_tokens``)
+are for the operator's ``escale`` command; :class:`TokenStore` is the
+asyncio lookup used by the gateway process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Iterable
+
+import psycopg
+from psycopg.rows import dict_row
+
+TOKEN_PREFIX = "esc_"
+ROLES = ("agent", "site_admin", "admin", "device", "bot")
+# last_used_at is informative: refresh it at most once a minute per token so
+# that reads do not turn into a write per request.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+_COLUMNS = (
+    "id, email, person_id, role, site_ids, room_id, label, "
+    "created_at, expires_at, revoked_at, last_used_at"
+)
+
+
+def hash_token(token: str) -> bytes:
+    """The stored form of a token: its SHA-256 digest (32 bytes)."""
+    return hashlib.sha256(token.encode("utf-8")).digest()
+
+
+def new_token() -> str:
+    """A fresh token: ``esc_`` + 32 random bytes, url-safe base64 (43 chars)."""
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def _uuid_or_none(value, name: str) -> uuid.UUID | None:
+    if value is None or value == "":
+        return None
+    try:
+        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+    except ValueError:
+        raise ValueError(f"{name} is not a UUID: {value!r}") from None
+
+
+@dataclass(frozen=True)
+class TokenRecord:
+    """One row of ``api_token`` (never the token nor its hash)."""
+
+    id: uuid.UUID
+    email: str
+    person_id: uuid.UUID | None
+    role: str
+    site_ids: tuple[uuid.UUID, ...] = ()
+    room_id: uuid.UUID | None = None
+    label: str = ""
+    created_at: datetime | None = None
+    expires_at: datetime | None = None
+    revoked_at: datetime | None = None
+    last_used_at: datetime | None = field(default=None, compare=False)
+
+    @classmethod
+    def from_row(cls, row: dict) -> "TokenRecord":
+        return cls(
+            id=row["id"],
+            email=row["email"],
+            person_id=row["person_id"],
+            role=row["role"],
+            site_ids=tuple(row["site_ids"] or ()),
+            room_id=row["room_id"],
+            label=row["label"],
+            created_at=row["created_at"],
+            expires_at=row["expires_at"],
+            revoked_at=row["revoked_at"],
+            last_used_at=row["last_used_at"],
+        )
+
+    def usable_at(self, now: datetime) -> bool:
+        """Neither revoked nor expired at ``now`` (an aware datetime)."""
+        if self.revoked_at is not None:
+            return False
+        return self.expires_at is None or self.expires_at > now
+
+    def as_dict(self) -> dict:
+        return {
+            "id": str(self.id),
+            "email": self.email,
+            "person_id": str(self.person_id) if self.person_id else None,
+            "role": self.role,
+            "site_ids": [str(s) for s in self.site_ids],
+            "room_id": str(self.room_id) if self.room_id else None,
+            "label": self.label,
+            "created_at": self.created_at.isoformat() if self.created_at else None,
+            "expires_at": self.expires_at.isoformat() if self.expires_at else None,
+            "revoked_at": self.revoked_at.isoformat() if self.revoked_at else None,
+            "last_used_at": self.last_used_at.isoformat() if self.last_used_at else None,
+        }
+
+
+# --- synchronous operator functions (the `escale` command) -----------------
+
+
+def issue_token(
+    database_url: str,
+    *,
+    email: str,
+    role: str,
+    person_id: str | uuid.UUID | None = None,
+    site_ids: Iterable[str | uuid.UUID] = (),
+    room_id: str | uuid.UUID | None = None,
+    label: str = "",
+    expires_at: datetime | None = None,
+) -> str:
+    """Create a token and return it; only its SHA-256 is stored.
+
+    Raises ``ValueError`` on a bad role, email or id.
+    """
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}; got {role!r}")
+    email = (email or "").strip()
+    if not email or "@" not in email:
+        raise ValueError("email must be an email address")
+    person = _uuid_or_none(person_id, "person_id")
+    room = _uuid_or_none(room_id, "room_id")
+    sites = [_uuid_or_none(s, "site_ids") for s in site_ids]
+    if expires_at is not None and expires_at.tzinfo is None:
+        raise ValueError("expires_at must carry a time zone")
+    token = new_token()
+    with psycopg.connect(database_url) as conn:
+        conn.execute(
+            "INSERT INTO api_token (token_hash, email, person_id, role, site_ids, room_id, "
+            "label, expires_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+            (hash_token(token), email, person, role, sites, room, label or "", expires_at),
+        )
+    return token
+
+
+def revoke_token(database_url: str, token_id: str | uuid.UUID) -> bool:
+    """Revoke a token by id; True if a live token was revoked now."""
+    tid = _uuid_or_none(token_id, "token_id")
+    with psycopg.connect(database_url) as conn:
+        cur = conn.execute(
+            "UPDATE api_token SET revoked_at = now() WHERE id = %s AND revoked_at IS NULL",
+            (tid,),
+        )
+        return cur.rowcount == 1
+
+
+def list_tokens(database_url: str) -> list[TokenRecord]:
+    """Every token, newest first (without hashes)."""
+    with psycopg.connect(database_url, row_factory=dict_row) as conn:
+        rows = conn.execute(f"SELECT {_COLUMNS} FROM api_token ORDER BY created_at DESC").fetchall()
+    return [TokenRecord.from_row(r) for r in rows]
+
+
+# --- asyncio lookup (the gateway) ------------------------------------------
+
+
+class TokenStore:
+    """The gateway's narrow view of its token table: find a token by value."""
+
+    def __init__(self, database_url: str, *, min_size: int = 1, max_size: int = 10):
+        from psycopg_pool import AsyncConnectionPool
+
+        self._pool = AsyncConnectionPool(
+            database_url,
+            min_size=min_size,
+            max_size=max_size,
+            open=False,
+            kwargs={"autocommit": True, "row_factory": dict_row},
+            name="gateway-tokens",
+        )
+
+    async def open(self, wait: bool = False, timeout: float = 10.0) -> None:
+        await self._pool.open(wait=wait, timeout=timeout)
+
+    async def close(self) -> None:
+        await self._pool.close()
+
+    async def find(self, token: str) -> TokenRecord | None:
+        """The record of ``token`` (revoked or expired ones included), or None."""
+        if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
+            return None
+        digest = hash_token(token)
+        async with self._pool.connection() as conn:
+            cur = await conn.execute(
+                f"SELECT {_COLUMNS} FROM api_token WHERE token_hash = %s", (digest,)
+            )
+            row = await cur.fetchone()
+            if row is None:
+                return None
+            record = TokenRecord.from_row(row)
+            if record.revoked_at is None and (
+                record.last_used_at is None
+                or record.last_used_at < _now_like(row["created_at"]) - LAST_USED_RESOLUTION
+            ):
+                await conn.execute(
+                    "UPDATE api_token SET last_used_at = now() WHERE id = %s", (record.id,)
+                )
+            return record
+
+    async def ping(self, timeout: float = 2.0) -> bool:
+        """True if the database answers within ``timeout`` seconds."""
+        try:
+            async with self._pool.connection(timeout=timeout) as conn:
+                await conn.execute("SELECT 1")
+            return True
+        except Exception:  # readiness probe: any failure means "not ready"
+            return False
+
+
+def _now_like(reference: datetime) -> datetime:
+    """Now, in the same time zone as ``reference`` (psycopg returns aware datetimes)."""
+    return datetime.now(reference.tzinfo)
