@@ -1,0 +1,80 @@
+"""Who may do what with bookings and places.
+
+The gateway decides which role may call which operation; this module adds
+what only the booking service can know: who owns a booking and which site it
+belongs to. An agent acts on their own bookings; a site admin on their sites;
+an admin everywhere. Other people's bookings are shown without who or why.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from . import errors
+
+ROLES = ("agent", "site_admin", "admin", "device", "bot")
+BOOKING_ROLES = ("agent", "site_admin", "admin")
+
+
+@dataclass(frozen=True)
+class Actor:
+    person_id: str | None
+    role: str
+    site_ids: frozenset[str] = frozenset()
+    room_id: str | None = None
+
+    @classmethod
+    def from_wire(cls, data) -> "Actor":
+        if not isinstance(data, dict) or data.get("role") not in ROLES:
+            raise errors.Forbidden("Unknown caller.")
+        return cls(
+            person_id=data.get("person_id"),
+            role=data["role"],
+            site_ids=frozenset(data.get("site_ids") or ()),
+            room_id=data.get("room_id"),
+        )
+
+    def manages(self, site_id: str) -> bool:
+        return self.role == "admin" or (self.role == "site_admin" and site_id in self.site_ids)
+
+
+def require_manager(actor: Actor, site_id: str | None) -> None:
+    if site_id is None:
+        if actor.role != "admin":
+            raise errors.Forbidden("Only an administrator may do this.")
+        return
+    if not actor.manages(site_id):
+        raise errors.Forbidden("You do not administer this site.")
+
+
+def booking_person(actor: Actor, requested_person_id: str | None, site_id: str) -> str:
+    """The person a new booking is for: oneself, or anyone for a manager."""
+    if actor.role not in BOOKING_ROLES:
+        raise errors.Forbidden("This kind of account cannot book.")
+    if requested_person_id and requested_person_id != actor.person_id:
+        if not actor.manages(site_id):
+            raise errors.Forbidden("You may only book for yourself.")
+        return requested_person_id
+    if not actor.person_id:
+        raise errors.Invalid("This account is not linked to a person; give person_id.", field="person_id")
+    return actor.person_id
+
+
+def may_change(actor: Actor, owner_id: str, site_id: str) -> bool:
+    return (actor.person_id is not None and actor.person_id == owner_id) or actor.manages(site_id)
+
+
+def require_change(actor: Actor, owner_id: str, site_id: str) -> None:
+    if actor.role not in BOOKING_ROLES or not may_change(actor, owner_id, site_id):
+        raise errors.Forbidden("You may only change your own bookings.")
+
+
+PRIVATE_FIELDS = ("person_id", "title", "series_id", "source", "created_at", "checked_in_at")
+
+
+def visible_booking(actor: Actor, booking: dict) -> dict:
+    """The booking as the actor may see it: whole for its owner and managers,
+    otherwise only that the resource is taken and when."""
+    if may_change(actor, booking["person_id"], booking["site_id"]):
+        return booking
+    return {k: v for k, v in booking.items() if k not in PRIVATE_FIELDS}

@@ -1,0 +1,133 @@
+"""Booking rules: what a site allows, per resource kind.
+
+The checks run in a fixed order so that a person is told the most useful
+reason first (a closed day before a too-long slot, for instance).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields, replace
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+
+import holidays
+
+from . import errors
+from .model import Interval, Resource, Site
+
+
+@dataclass(frozen=True)
+class Rules:
+    max_days_ahead: int = 30
+    max_recurring_days_ahead: int = 182
+    max_duration_minutes: int = 780
+    checkin_opens_minutes_before: int = 15
+    release_after_minutes: int = 30
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def updated(self, changes: dict) -> "Rules":
+        known = {f.name for f in fields(self)}
+        unknown = set(changes) - known
+        if unknown:
+            raise errors.Invalid(f"Unknown rule {sorted(unknown)[0]!r}.", field=sorted(unknown)[0])
+        bounds = {
+            "max_days_ahead": (0, 3660),
+            "max_recurring_days_ahead": (0, 3660),
+            "max_duration_minutes": (5, 1440),
+            "checkin_opens_minutes_before": (0, 240),
+            "release_after_minutes": (0, 1440),
+        }
+        for name, value in changes.items():
+            low, high = bounds[name]
+            if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+                raise errors.Invalid(f"{name} must be a whole number from {low} to {high}.", field=name)
+        return replace(self, **changes)
+
+
+DEFAULT_RULES = {
+    "desk": Rules(),
+    "room": Rules(max_days_ahead=90, max_duration_minutes=720),
+    "equipment": Rules(max_days_ahead=60, max_duration_minutes=780),
+}
+
+
+@lru_cache(maxsize=64)
+def _holidays(country: str, subdivision: str | None, year: int):
+    return holidays.country_holidays(country, subdiv=subdivision, years=year)
+
+
+def holiday_name(site: Site, day: date) -> str | None:
+    return _holidays(site.holiday_country, site.holiday_subdivision, day.year).get(day)
+
+
+def closure_reason(site: Site, day: date) -> errors.RuleViolation | None:
+    """Why a site is closed on a local day, or None when it is open."""
+    if day.isoweekday() in site.closed_weekdays or day in site.closed_dates:
+        return errors.SiteClosed(f"{site.name} is closed on {day.isoformat()}.", date=day.isoformat())
+    name = holiday_name(site, day)
+    if name:
+        return errors.PublicHoliday(
+            f"{day.isoformat()} is a public holiday ({name}).", date=day.isoformat(), holiday=name
+        )
+    return None
+
+
+def check_booking(
+    site: Site,
+    rules: Rules,
+    resource: Resource,
+    interval: Interval,
+    now: datetime,
+    person_team_ids: frozenset[str] | set[str],
+    recurring: bool = False,
+) -> None:
+    """Raise the first rule the requested interval breaks."""
+    if interval.end <= now:
+        raise errors.InThePast("This time is already over.", field="start")
+
+    first_day = site.local_date(interval.start)
+    today = site.local_date(now)
+    horizon = rules.max_recurring_days_ahead if recurring else rules.max_days_ahead
+    if first_day > today + timedelta(days=horizon):
+        raise errors.TooFarAhead(
+            f"Bookings open {horizon} days ahead at most.", field="start", max_days_ahead=horizon
+        )
+    if interval.minutes > rules.max_duration_minutes:
+        raise errors.TooLong(
+            f"A booking lasts {rules.max_duration_minutes} minutes at most.",
+            field="end",
+            max_duration_minutes=rules.max_duration_minutes,
+        )
+
+    closed = closure_reason(site, first_day)
+    if closed:
+        raise closed
+
+    opens = site.at(first_day, site.opening_time)
+    closes = site.at(first_day, site.closing_time)
+    if interval.start < opens or interval.end > closes:
+        raise errors.OutsideOpeningHours(
+            f"{site.name} is open from {site.opening_time:%H:%M} to {site.closing_time:%H:%M}.",
+            field="start",
+            opening_time=site.opening_time.strftime("%H:%M"),
+            closing_time=site.closing_time.strftime("%H:%M"),
+        )
+
+    if not resource.open_to(person_team_ids):
+        raise errors.RestrictedResource(
+            f"{resource.name} is reserved for some teams.", field="resource_id"
+        )
+
+
+def check_in_window(rules: Rules, interval: Interval, now: datetime) -> None:
+    """Check-in opens a little before the start and stays open until the end."""
+    opens = interval.start - timedelta(minutes=rules.checkin_opens_minutes_before)
+    if not opens <= now < interval.end:
+        raise errors.CheckInNotOpen(
+            "Check-in is open from "
+            f"{rules.checkin_opens_minutes_before} minutes before the start until the end.",
+            opens_at=opens.isoformat(),
+            closes_at=interval.end.isoformat(),
+        )
