@@ -1,3 +1,3 @@
 """Root conftest: shared fixtures for every test folder."""
 
-pytest_plugins = ["tests.support.servers"]
+pytest_plugins = ["tests.support.servers", "tests.support.processes", "tests.support.data"]

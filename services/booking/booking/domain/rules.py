@@ -59,6 +59,8 @@ def _holidays(country: str, subdivision: str | None, year: int):
 
 
 def holiday_name(site: Site, day: date) -> str | None:
+    if not site.holiday_country:
+        return None  # a site may opt out of public holidays (e.g. a 24/7 service)
     return _holidays(site.holiday_country, site.holiday_subdivision, day.year).get(day)
 
 

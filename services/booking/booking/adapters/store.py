@@ -1,0 +1,443 @@
+"""The booking store: PostgreSQL behind a narrow unit-of-work interface.
+
+A ``Unit`` is one transaction. Use cases read what they need, decide in the
+domain, then write the change and its events through the same unit, so the
+events commit or roll back with the change. Double bookings are stopped by
+the database's exclusion constraints; this module turns their violations
+into the domain's named conflicts.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from datetime import date, datetime, time
+from typing import Iterator
+
+import psycopg
+from psycopg.types.json import Jsonb
+from psycopg.types.range import Range
+
+from ..domain import errors
+from ..domain.availability import Occupation
+from ..domain.model import Interval, Resource, Site
+from ..domain.rules import DEFAULT_RULES, Rules
+from . import outbox
+
+BOOKING_SELECT = """
+SELECT b.id, b.status, lower(b.during) AS start, upper(b.during) AS "end",
+       b.resource_id, b.resource_kind, r.name AS resource_name, r.site_id, r.floor_id,
+       r.zone_id, b.person_id, b.series_id, b.period, b.title, b.source, b.created_at,
+       b.checked_in_at, s.timezone
+  FROM booking b
+  JOIN resource r ON r.id = b.resource_id
+  JOIN site s ON s.id = r.site_id
+"""
+
+SITE_COLUMNS = (
+    "id, code, name, address, timezone, opening_time, midday_time, closing_time, "
+    "closed_weekdays, closed_dates, holiday_country, holiday_subdivision"
+)
+RESOURCE_COLUMNS = (
+    "id, site_id, floor_id, zone_id, kind, code, name, capacity, attributes, "
+    "restricted_team_ids, x, y"
+)
+PERSON_COLUMNS = (
+    "p.id, p.email, p.display_name, p.given_name, p.family_name, p.department, p.job_title, "
+    "p.phone_extension, p.language"
+)
+
+
+def plain(value):
+    """JSON-ready value: ids as strings, times as ISO 8601."""
+    if isinstance(value, (datetime, date, time)):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
+
+
+def booking_dict(row: dict) -> dict:
+    """A booking row as the wire shape, its times in the site's time zone."""
+    tz = Site(id="", name="", timezone=row["timezone"]).tz
+    data = {k: v for k, v in row.items() if k != "timezone"}
+    data["start"] = row["start"].astimezone(tz)
+    data["end"] = row["end"].astimezone(tz)
+    return plain(data)
+
+
+def site_from_row(row: dict) -> Site:
+    return Site(
+        id=str(row["id"]),
+        name=row["name"],
+        timezone=row["timezone"],
+        opening_time=row["opening_time"],
+        midday_time=row["midday_time"],
+        closing_time=row["closing_time"],
+        closed_weekdays=frozenset(row["closed_weekdays"]),
+        closed_dates=frozenset(row["closed_dates"]),
+        holiday_country=row["holiday_country"],
+        holiday_subdivision=row["holiday_subdivision"],
+    )
+
+
+def resource_from_row(row: dict) -> Resource:
+    return Resource(
+        id=str(row["id"]),
+        site_id=str(row["site_id"]),
+        kind=row["kind"],
+        name=row["name"],
+        capacity=row["capacity"],
+        attributes=row["attributes"] or {},
+        restricted_team_ids=frozenset(str(t) for t in row["restricted_team_ids"]),
+        zone_id=str(row["zone_id"]),
+        floor_id=str(row["floor_id"]),
+        code=row["code"],
+        x=row["x"],
+        y=row["y"],
+    )
+
+
+def _uuid_or_none(value) -> str | None:
+    """Ids arrive as text from the wire; a malformed one is simply not found."""
+    import uuid
+
+    try:
+        return str(uuid.UUID(str(value)))
+    except (ValueError, TypeError, AttributeError):
+        return None
+
+
+class BookingStore:
+    def __init__(self, pool):
+        self.pool = pool
+
+    @contextmanager
+    def unit(self) -> Iterator["Unit"]:
+        with self.pool.connection() as conn:
+            with conn.transaction():
+                yield Unit(conn)
+
+    def ping(self) -> None:
+        with self.pool.connection(timeout=2) as conn:
+            conn.execute("SELECT 1")
+
+
+class Unit:
+    def __init__(self, conn: psycopg.Connection):
+        self.conn = conn
+
+    def _one(self, sql, params=()):
+        return self.conn.execute(sql, params).fetchone()
+
+    def _all(self, sql, params=()):
+        return self.conn.execute(sql, params).fetchall()
+
+    # -- events -------------------------------------------------------------
+    def enqueue(self, event: dict) -> None:
+        outbox.enqueue(self.conn, event)
+
+    # -- catalogue ----------------------------------------------------------
+    def site_row(self, site_id) -> dict:
+        sid = _uuid_or_none(site_id)
+        row = sid and self._one(f"SELECT {SITE_COLUMNS} FROM site WHERE id = %s", (sid,))
+        if not row:
+            raise errors.NotFound("No such site.", field="site_id")
+        return row
+
+    def site(self, site_id) -> Site:
+        return site_from_row(self.site_row(site_id))
+
+    def sites(self) -> list[dict]:
+        return self._all(f"SELECT {SITE_COLUMNS} FROM site ORDER BY name")
+
+    def resource_row(self, resource_id, active_only=True) -> dict:
+        rid = _uuid_or_none(resource_id)
+        where = "id = %s AND active" if active_only else "id = %s"
+        row = rid and self._one(f"SELECT {RESOURCE_COLUMNS} FROM resource WHERE {where}", (rid,))
+        if not row:
+            raise errors.NotFound("No such resource.", field="resource_id")
+        return row
+
+    def resources(self, site_id=None, floor_id=None, zone_id=None, kind=None) -> list[dict]:
+        clauses, params = ["active"], []
+        for column, value in (("site_id", site_id), ("floor_id", floor_id), ("zone_id", zone_id)):
+            if value is not None:
+                uid = _uuid_or_none(value)
+                if uid is None:
+                    raise errors.NotFound(f"No such {column[:-3]}.", field=column)
+                clauses.append(f"{column} = %s")
+                params.append(uid)
+        if kind is not None:
+            clauses.append("kind = %s")
+            params.append(kind)
+        return self._all(
+            f"SELECT {RESOURCE_COLUMNS} FROM resource WHERE {' AND '.join(clauses)} ORDER BY kind, code",
+            params,
+        )
+
+    def rules(self, site_id, kind) -> Rules:
+        row = self._one(
+            "SELECT max_days_ahead, max_recurring_days_ahead, max_duration_minutes, "
+            "checkin_opens_minutes_before, release_after_minutes "
+            "FROM booking_rule WHERE site_id = %s AND resource_kind = %s",
+            (site_id, kind),
+        )
+        return Rules(**row) if row else DEFAULT_RULES[kind]
+
+    def save_rules(self, site_id, kind, rules: Rules) -> None:
+        self.conn.execute(
+            """
+            INSERT INTO booking_rule (site_id, resource_kind, max_days_ahead, max_recurring_days_ahead,
+                                      max_duration_minutes, checkin_opens_minutes_before,
+                                      release_after_minutes)
+            VALUES (%(site_id)s, %(kind)s, %(max_days_ahead)s, %(max_recurring_days_ahead)s,
+                    %(max_duration_minutes)s, %(checkin_opens_minutes_before)s,
+                    %(release_after_minutes)s)
+            ON CONFLICT (site_id, resource_kind) DO UPDATE SET
+                max_days_ahead = EXCLUDED.max_days_ahead,
+                max_recurring_days_ahead = EXCLUDED.max_recurring_days_ahead,
+                max_duration_minutes = EXCLUDED.max_duration_minutes,
+                checkin_opens_minutes_before = EXCLUDED.checkin_opens_minutes_before,
+                release_after_minutes = EXCLUDED.release_after_minutes,
+                updated_at = now()
+            """,
+            {"site_id": site_id, "kind": kind, **rules.to_dict()},
+        )
+
+    def team_zone_ids(self, team_id) -> set[str]:
+        tid = _uuid_or_none(team_id)
+        if tid is None:
+            raise errors.NotFound("No such team.", field="near_team_id")
+        return {str(r["id"]) for r in self._all("SELECT id FROM zone WHERE team_id = %s", (tid,))}
+
+    # -- people -------------------------------------------------------------
+    def person(self, person_id) -> dict:
+        pid = _uuid_or_none(person_id)
+        row = pid and self._one(f"SELECT {PERSON_COLUMNS} FROM person p WHERE p.id = %s", (pid,))
+        if not row:
+            raise errors.NotFound("No such person.", field="person_id")
+        return self._with_teams([row])[0]
+
+    def person_by_email(self, email: str) -> dict:
+        row = self._one(
+            f"SELECT {PERSON_COLUMNS} FROM person p WHERE lower(p.email) = lower(%s)", (email,)
+        )
+        if not row:
+            raise errors.NotFound("No such person.", field="email")
+        return self._with_teams([row])[0]
+
+    def search_people(self, words: list[str], limit: int) -> list[dict]:
+        """People whose folded name, email or department contains every word."""
+        clauses = " AND ".join(
+            ["p.active"] + ["p.search_text LIKE '%%' || lower(public.unaccent(%s)) || '%%'"] * len(words)
+        )
+        rows = self._all(
+            f"SELECT {PERSON_COLUMNS} FROM person p WHERE {clauses} "
+            "ORDER BY p.family_name, p.given_name, p.email LIMIT %s",
+            [*words, limit],
+        )
+        return self._with_teams(rows)
+
+    def _with_teams(self, rows: list[dict]) -> list[dict]:
+        ids = [r["id"] for r in rows]
+        teams: dict = {i: [] for i in ids}
+        if ids:
+            for t in self._all(
+                "SELECT m.person_id, t.id, t.code, t.name FROM team_member m "
+                "JOIN team t ON t.id = m.team_id WHERE m.person_id = ANY(%s) ORDER BY t.name",
+                (ids,),
+            ):
+                teams[t["person_id"]].append({"id": t["id"], "code": t["code"], "name": t["name"]})
+        return [plain({**r, "teams": teams[r["id"]]}) for r in rows]
+
+    def person_team_ids(self, person_id) -> frozenset[str]:
+        rows = self._all("SELECT team_id FROM team_member WHERE person_id = %s", (person_id,))
+        return frozenset(str(r["team_id"]) for r in rows)
+
+    # -- idempotency ----------------------------------------------------------
+    def claim_idempotency_key(self, person_id: str, key: str, request_hash: str) -> dict | None:
+        """Claim a key for this transaction, or return the first request's answer.
+
+        A concurrent request with the same key waits on the primary key until
+        the first one commits (then reads its answer) or rolls back (then
+        claims the key itself).
+        """
+        claimed = self._one(
+            "INSERT INTO idempotency_key (person_id, key, request_hash, response) "
+            "VALUES (%s, %s, %s, 'null') ON CONFLICT DO NOTHING RETURNING key",
+            (person_id, key, request_hash),
+        )
+        if claimed:
+            return None
+        row = self._one(
+            "SELECT request_hash, response FROM idempotency_key WHERE person_id = %s AND key = %s",
+            (person_id, key),
+        )
+        if row["request_hash"] != request_hash:
+            raise errors.IdempotencyKeyReused(
+                "This Idempotency-Key was already used for a different request.",
+                field="Idempotency-Key",
+            )
+        return row["response"]
+
+    def store_idempotent_response(self, person_id: str, key: str, response: dict) -> None:
+        self.conn.execute(
+            "UPDATE idempotency_key SET response = %s WHERE person_id = %s AND key = %s",
+            (Jsonb(response), person_id, key),
+        )
+
+    # -- bookings -------------------------------------------------------------
+    def create_series(self, resource_id: str, person_id: str, rrule: str) -> str:
+        row = self._one(
+            "INSERT INTO booking_series (resource_id, person_id, rrule) VALUES (%s, %s, %s) RETURNING id",
+            (resource_id, person_id, rrule),
+        )
+        return str(row["id"])
+
+    def insert_booking(
+        self,
+        resource: Resource,
+        person_id: str,
+        interval: Interval,
+        period: str,
+        title: str,
+        series_id: str | None,
+        source: str,
+        created_by: str | None,
+    ) -> dict:
+        """Insert an active booking, or raise the conflict that stops it.
+
+        The insert runs in a savepoint so that a conflict inside a series
+        leaves the rest of the transaction usable.
+        """
+        try:
+            with self.conn.transaction():
+                row = self._one(
+                    """
+                    INSERT INTO booking (resource_id, resource_kind, person_id, during, period,
+                                         title, series_id, source, created_by)
+                    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id
+                    """,
+                    (
+                        resource.id, resource.kind, person_id,
+                        Range(interval.start, interval.end, "[)"),
+                        period, title, series_id, source, created_by,
+                    ),
+                )
+        except psycopg.errors.ExclusionViolation as exc:
+            raise self._conflict(exc.diag.constraint_name, resource, person_id, interval) from None
+        return self.booking(row["id"])
+
+    def _conflict(self, constraint, resource, person_id, interval) -> errors.Conflict:
+        span = Range(interval.start, interval.end, "[)")
+        if constraint == "booking_one_desk_per_person":
+            clash = self._one(
+                BOOKING_SELECT + " WHERE b.person_id = %s AND b.resource_kind = 'desk' "
+                "AND b.status IN ('confirmed', 'checked_in') AND b.during && %s LIMIT 1",
+                (person_id, span),
+            )
+            conflict = booking_dict(clash) if clash else None
+            return errors.PersonAlreadyHasDesk(
+                "This person already has a desk at that time.",
+                conflict=conflict and _conflict_view(conflict),
+            )
+        clash = self._one(
+            BOOKING_SELECT + " WHERE b.resource_id = %s "
+            "AND b.status IN ('confirmed', 'checked_in') AND b.during && %s LIMIT 1",
+            (resource.id, span),
+        )
+        conflict = booking_dict(clash) if clash else None
+        return errors.ResourceAlreadyBooked(
+            f"{resource.name} is already booked at that time.",
+            conflict=conflict and _conflict_view(conflict),
+        )
+
+    def booking(self, booking_id, for_update: bool = False) -> dict:
+        bid = _uuid_or_none(booking_id)
+        lock = " FOR UPDATE OF b" if for_update else ""
+        row = bid and self._one(BOOKING_SELECT + " WHERE b.id = %s" + lock, (bid,))
+        if not row:
+            raise errors.NotFound("No such booking.", field="booking_id")
+        return booking_dict(row)
+
+    def bookings(self, person_id=None, resource_id=None, start=None, end=None, status=None,
+                 limit: int = 500) -> list[dict]:
+        clauses, params = [], []
+        if person_id is not None:
+            clauses.append("b.person_id = %s")
+            params.append(person_id)
+        if resource_id is not None:
+            clauses.append("b.resource_id = %s")
+            params.append(resource_id)
+        if start is not None:
+            clauses.append("upper(b.during) > %s")
+            params.append(start)
+        if end is not None:
+            clauses.append("lower(b.during) < %s")
+            params.append(end)
+        if status is not None:
+            clauses.append("b.status = %s")
+            params.append(status)
+        where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+        rows = self._all(BOOKING_SELECT + where + " ORDER BY lower(b.during) LIMIT %s", [*params, limit])
+        return [booking_dict(r) for r in rows]
+
+    def series_from(self, series_id: str, start: str) -> list[dict]:
+        """Active bookings of a series starting at or after ``start``, locked."""
+        rows = self._all(
+            BOOKING_SELECT + " WHERE b.series_id = %s AND lower(b.during) >= %s "
+            "AND b.status IN ('confirmed', 'checked_in') ORDER BY lower(b.during) FOR UPDATE OF b",
+            (series_id, start),
+        )
+        return [booking_dict(r) for r in rows]
+
+    def set_status(self, booking_id: str, status: str, now: datetime) -> dict:
+        stamp = {"checked_in": "checked_in_at", "ended": "ended_at"}.get(status)
+        extra = f", {stamp} = %s" if stamp else ""
+        params = [status, now] + ([now] if stamp else []) + [booking_id]
+        self.conn.execute(
+            f"UPDATE booking SET status = %s, updated_at = %s{extra}, version = version + 1 "
+            "WHERE id = %s",
+            params,
+        )
+        return self.booking(booking_id)
+
+    def occupations(self, resource_ids: list[str], interval: Interval) -> list[Occupation]:
+        if not resource_ids:
+            return []
+        rows = self._all(
+            "SELECT id, resource_id, person_id FROM booking "
+            "WHERE resource_id = ANY(%s) AND status IN ('confirmed', 'checked_in') AND during && %s",
+            (resource_ids, Range(interval.start, interval.end, "[)")),
+        )
+        return [Occupation(str(r["id"]), str(r["resource_id"]), str(r["person_id"])) for r in rows]
+
+    def team_anchor_points(self, team_id: str, floor_ids: list[str], interval: Interval):
+        """Where members of a team sit over an interval (desk positions)."""
+        rows = self._all(
+            "SELECT r.x, r.y FROM booking b JOIN resource r ON r.id = b.resource_id "
+            "JOIN team_member m ON m.person_id = b.person_id "
+            "WHERE m.team_id = %s AND r.floor_id = ANY(%s) AND b.resource_kind = 'desk' "
+            "AND b.status IN ('confirmed', 'checked_in') AND b.during && %s "
+            "AND r.x IS NOT NULL AND r.y IS NOT NULL",
+            (team_id, floor_ids, Range(interval.start, interval.end, "[)")),
+        )
+        return [(r["x"], r["y"]) for r in rows]
+
+    def checked_in_past_end(self, now: datetime, limit: int) -> list[dict]:
+        """Checked-in bookings whose time is over, claimed for this transaction."""
+        rows = self._all(
+            BOOKING_SELECT + " WHERE b.status = 'checked_in' AND upper(b.during) <= %s "
+            "ORDER BY upper(b.during) LIMIT %s FOR UPDATE OF b SKIP LOCKED",
+            (now, limit),
+        )
+        return [booking_dict(r) for r in rows]
+
+
+def _conflict_view(booking: dict) -> dict:
+    """What a 409 tells about the clashing booking (never who holds it)."""
+    return {k: booking[k] for k in ("id", "start", "end", "resource_id")}

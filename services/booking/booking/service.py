@@ -1,0 +1,163 @@
+"""The booking service's nameko entrypoints.
+
+Each entrypoint turns a message into a use-case call and back; the logic is
+in ``usecases``/``catalogue`` and the domain. Domain errors are expected
+exceptions: nameko returns them to the caller (code, message, details)
+without logging them as failures.
+"""
+
+import os
+
+# psycopg 3 must wait with select() under eventlet, or one query blocks the
+# whole process (STACK-NOTES). Set before anything imports psycopg.
+os.environ.setdefault("PSYCOPG_WAIT_FUNC", "wait_select")
+
+import json  # noqa: E402
+import logging  # noqa: E402
+
+from nameko.rpc import rpc  # noqa: E402
+from nameko.timer import timer  # noqa: E402
+from nameko.web.handlers import http  # noqa: E402
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest  # noqa: E402
+from werkzeug.wrappers import Response  # noqa: E402
+
+from . import catalogue, usecases  # noqa: E402
+from .dependencies import OUTBOX_PENDING, OUTBOX_PUBLISHED, Clock, Metrics, Relay, Store  # noqa: E402
+from .domain.access import Actor  # noqa: E402
+from .domain.errors import EXPECTED  # noqa: E402
+
+log = logging.getLogger(__name__)
+
+command = rpc(expected_exceptions=EXPECTED)
+
+
+class BookingService:
+    name = "booking"
+
+    store = Store()
+    relay = Relay()
+    clock = Clock()
+    metrics = Metrics()
+
+    # -- bookings -----------------------------------------------------------
+    @rpc(expected_exceptions=EXPECTED, sensitive_arguments=("request.title",))
+    def create_booking(self, actor, request, idempotency_key=None):
+        return usecases.create_booking(
+            self.store, self.clock(), Actor.from_wire(actor), request, idempotency_key
+        )
+
+    @command
+    def get_booking(self, actor, booking_id):
+        return usecases.get_booking(self.store, Actor.from_wire(actor), booking_id)
+
+    @command
+    def list_bookings(self, actor, person_id=None, start=None, end=None, resource_id=None, status=None):
+        return usecases.list_bookings(
+            self.store, self.clock(), Actor.from_wire(actor), person_id, start, end, resource_id, status
+        )
+
+    @command
+    def cancel_booking(self, actor, booking_id, scope="this"):
+        return usecases.cancel_booking(self.store, self.clock(), Actor.from_wire(actor), booking_id, scope)
+
+    @command
+    def check_in(self, actor, booking_id):
+        return usecases.check_in(self.store, self.clock(), Actor.from_wire(actor), booking_id)
+
+    @command
+    def availability(self, actor, **query):
+        return usecases.availability(self.store, self.clock(), Actor.from_wire(actor), **query)
+
+    # -- catalogue ----------------------------------------------------------
+    @command
+    def list_sites(self):
+        return catalogue.list_sites(self.store)
+
+    @command
+    def site_tree(self, site_id):
+        return catalogue.site_tree(self.store, site_id)
+
+    @command
+    def list_resources(self, site_id=None, floor_id=None, zone_id=None, kind=None):
+        return catalogue.list_resources(self.store, site_id, floor_id, zone_id, kind)
+
+    @command
+    def get_resource(self, resource_id):
+        return catalogue.get_resource(self.store, resource_id)
+
+    @command
+    def create_entity(self, actor, entity, data):
+        return catalogue.create_entity(self.store, self.clock(), Actor.from_wire(actor), entity, data)
+
+    @command
+    def update_entity(self, actor, entity, entity_id, data):
+        return catalogue.update_entity(
+            self.store, self.clock(), Actor.from_wire(actor), entity, entity_id, data
+        )
+
+    @command
+    def delete_entity(self, actor, entity, entity_id):
+        return catalogue.delete_entity(self.store, self.clock(), Actor.from_wire(actor), entity, entity_id)
+
+    @command
+    def get_rules(self, site_id):
+        return catalogue.get_rules(self.store, site_id)
+
+    @command
+    def set_rules(self, actor, site_id, resource_kind, rules):
+        return catalogue.set_rules(self.store, Actor.from_wire(actor), site_id, resource_kind, rules)
+
+    @rpc(expected_exceptions=EXPECTED, sensitive_arguments=("csv_text",))
+    def import_resources(self, actor, csv_text):
+        return catalogue.import_csv(self.store, Actor.from_wire(actor), "resources", csv_text)
+
+    @rpc(expected_exceptions=EXPECTED, sensitive_arguments=("csv_text",))
+    def import_people(self, actor, csv_text):
+        return catalogue.import_csv(self.store, Actor.from_wire(actor), "people", csv_text)
+
+    # -- people -------------------------------------------------------------
+    @rpc(expected_exceptions=EXPECTED, sensitive_arguments=("q",))
+    def search_people(self, q, limit=20):
+        return catalogue.search_people(self.store, q, limit)
+
+    @command
+    def get_person(self, person_id):
+        return catalogue.get_person(self.store, person_id)
+
+    @rpc(expected_exceptions=EXPECTED, sensitive_arguments=("email",))
+    def get_person_by_email(self, email):
+        return catalogue.get_person_by_email(self.store, email)
+
+    # -- background work ------------------------------------------------------
+    @timer(interval=0.2)
+    def relay_outbox(self):
+        published = self.relay.publish_pending()
+        if published:
+            OUTBOX_PUBLISHED.inc(published)
+
+    @timer(interval=30)
+    def end_finished_bookings(self):
+        usecases.end_finished(self.store, self.clock())
+
+    # -- operations -----------------------------------------------------------
+    @http("GET", "/healthz")
+    def healthz(self, request):
+        return _json(200, {"status": "ok"})
+
+    @http("GET", "/readyz")
+    def readyz(self, request):
+        try:
+            self.store.ping()
+        except Exception as exc:  # noqa: BLE001 - any failure means not ready
+            log.warning("not ready: database unreachable", extra={"error": repr(exc)})
+            return _json(503, {"status": "unavailable", "database": "unreachable"})
+        return _json(200, {"status": "ready"})
+
+    @http("GET", "/metrics")
+    def metrics_endpoint(self, request):
+        OUTBOX_PENDING.set(self.relay.pending())
+        return Response(generate_latest(), status=200, content_type=CONTENT_TYPE_LATEST)
+
+
+def _json(status, body):
+    return Response(json.dumps(body), status=status, content_type="application/json")

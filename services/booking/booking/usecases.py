@@ -1,0 +1,295 @@
+"""Booking use cases: read what a decision needs, decide in the domain, write.
+
+Each function is one transaction of the store (a unit of work): the change
+and the events describing it commit together or not at all. No nameko here:
+``service.py`` turns messages into these calls, and tests call them directly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime, timedelta
+
+from .domain import errors, events
+from .domain.access import Actor, booking_person, require_change, visible_booking
+from .domain.availability import matches, rank_near_team, statuses
+from .domain.model import (
+    PERIODS,
+    RESOURCE_KINDS,
+    STATUSES,
+    Interval,
+    parse_day,
+    parse_instant,
+    period_interval,
+)
+from .domain.recurrence import cap_horizon, expand_period, expand_slot
+from .domain.rules import check_booking, check_in_window, closure_reason
+from .adapters.store import BookingStore, Unit, resource_from_row, site_from_row
+
+REQUEST_FIELDS = {"resource_id", "start", "end", "date", "period", "rrule", "title", "person_id"}
+MAX_TITLE = 200
+
+
+def _requested_interval(site, request: dict) -> tuple[Interval, str]:
+    """The first interval a request asks for, and its period name."""
+    if "date" in request or "period" in request:
+        if "start" in request or "end" in request:
+            raise errors.Invalid("Give either date and period, or start and end.", field="date")
+        period = request.get("period", "day")
+        if period not in PERIODS:
+            raise errors.Invalid("period must be day, morning or afternoon.", field="period")
+        return period_interval(site, parse_day(request.get("date")), period), period
+    if "start" not in request or "end" not in request:
+        raise errors.Invalid("Give start and end, or date and period.", field="start")
+    start = parse_instant(request["start"], "start")
+    end = parse_instant(request["end"], "end")
+    return Interval(start, end), "slot"
+
+
+def _validate_request(request) -> dict:
+    if not isinstance(request, dict):
+        raise errors.Invalid("The request must be an object.", field=None)
+    unknown = set(request) - REQUEST_FIELDS
+    if unknown:
+        name = sorted(unknown)[0]
+        raise errors.Invalid(f"Unknown field {name!r}.", field=name)
+    for name in ("resource_id", "start", "end", "date", "period", "rrule", "title", "person_id"):
+        if name in request and not isinstance(request[name], str):
+            raise errors.Invalid(f"{name} must be a string.", field=name)
+    if "resource_id" not in request:
+        raise errors.Invalid("resource_id is required.", field="resource_id")
+    if len(request.get("title", "")) > MAX_TITLE:
+        raise errors.Invalid(f"title is {MAX_TITLE} characters at most.", field="title")
+    return request
+
+
+def _event(unit: Unit, event_type: str, now: datetime, booking: dict, resource_row=None, site_row=None):
+    resource_row = resource_row or unit.resource_row(booking["resource_id"], active_only=False)
+    site_row = site_row or unit.site_row(resource_row["site_id"])
+    person = unit.person(booking["person_id"])
+    unit.enqueue(
+        events.booking_event(
+            event_type, now, booking, person,
+            {k: str(v) if k.endswith("id") else v for k, v in resource_row.items()},
+            {"id": str(site_row["id"]), "name": site_row["name"], "timezone": site_row["timezone"]},
+        )
+    )
+
+
+def create_booking(store: BookingStore, now: datetime, actor: Actor, request: dict,
+                   idempotency_key: str | None = None, source: str = "api") -> dict:
+    request = _validate_request(request)
+    request_hash = hashlib.sha256(json.dumps(request, sort_keys=True).encode()).hexdigest()
+    with store.unit() as unit:
+        resource_row = unit.resource_row(request["resource_id"])
+        resource = resource_from_row(resource_row)
+        site_row = unit.site_row(resource.site_id)
+        site = site_from_row(site_row)
+        person_id = booking_person(actor, request.get("person_id"), site.id)
+        person = unit.person(person_id)  # the person must exist
+        key_owner = actor.person_id or person_id
+        if idempotency_key is not None:
+            if not (1 <= len(idempotency_key) <= 200):
+                raise errors.Invalid("Idempotency-Key is 1 to 200 characters.", field="Idempotency-Key")
+            earlier = unit.claim_idempotency_key(key_owner, idempotency_key, request_hash)
+            if earlier is not None:
+                return earlier
+
+        rules = unit.rules(site.id, resource.kind)
+        teams = unit.person_team_ids(person["id"])
+        first, period = _requested_interval(site, request)
+        title = request.get("title", "")
+        created_by = actor.person_id
+
+        def book(interval, series_id=None, recurring=False):
+            check_booking(site, rules, resource, interval, now, teams, recurring=recurring)
+            booking = unit.insert_booking(
+                resource, person["id"], interval, period, title, series_id, source, created_by
+            )
+            _event(unit, events.BOOKING_CREATED, now, booking, resource_row, site_row)
+            return booking
+
+        if "rrule" not in request:
+            result = {"booking": book(first)}
+        else:
+            result = _book_series(unit, site, rules, resource, person["id"], request, first, period, now, book)
+
+        if idempotency_key is not None:
+            unit.store_idempotent_response(key_owner, idempotency_key, result)
+        return result
+
+
+def _book_series(unit, site, rules, resource, person_id, request, first, period, now, book):
+    """Book every free occurrence; report each one that is not, with why."""
+    rule = request["rrule"]
+    if period == "slot":
+        occurrences = expand_slot(rule, site, first)
+    else:
+        occurrences = expand_period(rule, site, site.local_date(first.start), period)
+    inside, beyond = cap_horizon(occurrences, site, site.local_date(now), rules.max_recurring_days_ahead)
+    series_id = unit.create_series(resource.id, person_id, rule)
+    booked, skipped = [], []
+    for interval in inside:
+        try:
+            booked.append(book(interval, series_id, recurring=True))
+        except (errors.RuleViolation, errors.Conflict) as exc:
+            skip = {"start": interval.start.isoformat(), "end": interval.end.isoformat(),
+                    "reason": exc.code, "message": exc.message}
+            if "conflict" in exc.details:
+                skip["conflict"] = exc.details["conflict"]
+            skipped.append(skip)
+    for interval in beyond:
+        skipped.append({"start": interval.start.isoformat(), "end": interval.end.isoformat(),
+                        "reason": errors.TooFarAhead.code,
+                        "message": f"Bookings open {rules.max_recurring_days_ahead} days ahead at most."})
+    if not booked:
+        reasons = sorted({s["reason"] for s in skipped})
+        raise errors.ResourceAlreadyBooked(
+            "No occurrence of this series could be booked.", skipped=skipped, reasons=reasons
+        ) if "resource_already_booked" in reasons else errors.RuleViolation(
+            "No occurrence of this series could be booked.", skipped=skipped, reasons=reasons
+        )
+    return {"series_id": series_id, "bookings": booked, "skipped": skipped}
+
+
+def get_booking(store: BookingStore, actor: Actor, booking_id: str) -> dict:
+    with store.unit() as unit:
+        return visible_booking(actor, unit.booking(booking_id))
+
+
+def list_bookings(store: BookingStore, now: datetime, actor: Actor, person_id=None, start=None,
+                  end=None, resource_id=None, status=None) -> list[dict]:
+    if status is not None and status not in STATUSES:
+        raise errors.Invalid(f"status must be one of {', '.join(STATUSES)}.", field="status")
+    start_at = parse_instant(start, "start") if start else None
+    end_at = parse_instant(end, "end") if end else None
+    if start_at is None and end_at is None:
+        start_at = now - timedelta(days=1)
+    with store.unit() as unit:
+        rows = unit.bookings(person_id=person_id, resource_id=resource_id, start=start_at,
+                             end=end_at, status=status)
+        return [visible_booking(actor, b) for b in rows]
+
+
+def cancel_booking(store: BookingStore, now: datetime, actor: Actor, booking_id: str,
+                   scope: str = "this") -> dict:
+    if scope not in ("this", "following"):
+        raise errors.Invalid("scope must be this or following.", field="scope")
+    with store.unit() as unit:
+        booking = unit.booking(booking_id, for_update=True)
+        require_change(actor, booking["person_id"], booking["site_id"])
+        targets = [booking]
+        if scope == "following" and booking["series_id"]:
+            targets = unit.series_from(booking["series_id"], booking["start"])
+        cancelled = []
+        for target in targets:
+            if target["status"] not in ("confirmed", "checked_in"):
+                if target["id"] == booking["id"]:
+                    raise errors.InvalidState(f"This booking is already {target['status']}.",
+                                              status=target["status"])
+                continue
+            if datetime.fromisoformat(target["end"]) <= now:
+                if target["id"] == booking["id"]:
+                    raise errors.InvalidState("This booking is already over.", status=target["status"])
+                continue
+            updated = unit.set_status(target["id"], "cancelled", now)
+            _event(unit, events.BOOKING_CANCELLED, now, updated)
+            cancelled.append(updated)
+        return {"cancelled": cancelled}
+
+
+def check_in(store: BookingStore, now: datetime, actor: Actor, booking_id: str) -> dict:
+    with store.unit() as unit:
+        booking = unit.booking(booking_id, for_update=True)
+        require_change(actor, booking["person_id"], booking["site_id"])
+        if booking["status"] == "checked_in":
+            return booking  # checking in twice is harmless
+        if booking["status"] != "confirmed":
+            raise errors.InvalidState(f"This booking is {booking['status']}.", status=booking["status"])
+        rules = unit.rules(booking["site_id"], booking["resource_kind"])
+        interval = Interval(datetime.fromisoformat(booking["start"]), datetime.fromisoformat(booking["end"]))
+        check_in_window(rules, interval, now)
+        updated = unit.set_status(booking["id"], "checked_in", now)
+        _event(unit, events.BOOKING_CHECKED_IN, now, updated)
+        return updated
+
+
+def end_finished(store: BookingStore, now: datetime, limit: int = 200) -> int:
+    """Mark checked-in bookings whose time is over as ended (once, whatever the
+    number of booking processes: rows are claimed with SKIP LOCKED)."""
+    with store.unit() as unit:
+        due = unit.checked_in_past_end(now, limit)
+        for booking in due:
+            _event(unit, events.BOOKING_ENDED, now, unit.set_status(booking["id"], "ended", now))
+        return len(due)
+
+
+def availability(store: BookingStore, now: datetime, actor: Actor, start=None, end=None, date=None,
+                 period=None, site_id=None, floor_id=None, zone_id=None, kind=None, attributes=None,
+                 min_capacity=None, near_team_id=None) -> dict:
+    scopes = [s for s in (site_id, floor_id, zone_id) if s is not None]
+    if len(scopes) != 1:
+        raise errors.Invalid("Give exactly one of site_id, floor_id or zone_id.", field="site_id")
+    if kind is not None and kind not in RESOURCE_KINDS:
+        raise errors.Invalid("kind must be desk, room or equipment.", field="kind")
+    attributes = _attribute_filter(attributes)
+    if min_capacity is not None and (not isinstance(min_capacity, int) or min_capacity < 1):
+        raise errors.Invalid("min_capacity must be a positive whole number.", field="min_capacity")
+    with store.unit() as unit:
+        rows = unit.resources(site_id=site_id, floor_id=floor_id, zone_id=zone_id, kind=kind)
+        resources = [resource_from_row(r) for r in rows if matches(resource_from_row(r), attributes, min_capacity)]
+        site = unit.site(resources[0].site_id if resources else _scope_site(unit, site_id, floor_id, zone_id))
+        if date is not None or period is not None:
+            interval = period_interval(site, parse_day(date), period or "day")
+        elif start is not None and end is not None:
+            interval = Interval(parse_instant(start, "start"), parse_instant(end, "end"))
+        else:
+            raise errors.Invalid("Give start and end, or date and period.", field="start")
+        if interval.minutes > 7 * 24 * 60:
+            raise errors.Invalid("Ask for at most 7 days at once.", field="end")
+        closed = closure_reason(site, site.local_date(interval.start))
+        teams = unit.person_team_ids(actor.person_id) if actor.person_id else frozenset()
+        occupations = unit.occupations([r.id for r in resources], interval)
+        ranked = statuses(resources, occupations, actor.person_id, teams, closed and closed.code)
+        if near_team_id is not None:
+            zones = unit.team_zone_ids(near_team_id)
+            anchors = unit.team_anchor_points(near_team_id, sorted({r.floor_id for r in resources}), interval)
+            ranked = rank_near_team(ranked, zones, anchors)
+        by_id = {str(r["id"]): r for r in rows}
+        from .adapters.store import plain
+
+        return {
+            "start": interval.start.isoformat(),
+            "end": interval.end.isoformat(),
+            "resources": [{**plain(by_id[res.id]), **status} for res, status in ranked],
+        }
+
+
+def _scope_site(unit: Unit, site_id, floor_id, zone_id) -> str:
+    if site_id is not None:
+        return str(unit.site_row(site_id)["id"])
+    row = unit.conn.execute(
+        "SELECT b.site_id FROM floor f JOIN building b ON b.id = f.building_id WHERE f.id = %s"
+        if floor_id is not None else
+        "SELECT b.site_id FROM zone z JOIN floor f ON f.id = z.floor_id "
+        "JOIN building b ON b.id = f.building_id WHERE z.id = %s",
+        (floor_id or zone_id,),
+    ).fetchone()
+    if not row:
+        raise errors.NotFound("No such floor or zone.", field="floor_id" if floor_id else "zone_id")
+    return str(row["site_id"])
+
+
+def _attribute_filter(attributes) -> dict:
+    """Attributes wanted, from ``{"screens": 2, "docking_station": true}`` or a list of names."""
+    if attributes is None:
+        return {}
+    if isinstance(attributes, list):
+        attributes = {name: True for name in attributes}
+    if not isinstance(attributes, dict):
+        raise errors.Invalid("attributes must be a list of names.", field="attributes")
+    for name, value in attributes.items():
+        if not isinstance(name, str) or not isinstance(value, (bool, int)):
+            raise errors.Invalid(f"attribute {name!r} must be true or a number.", field="attributes")
+    return attributes

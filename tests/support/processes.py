@@ -1,0 +1,106 @@
+"""Start Escale processes for tests as the operator would: real commands,
+configured only through environment variables, stopped at the end."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from .servers import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+LOGS = ROOT / "test-artifacts" / "logs"
+
+
+class Process:
+    """A child process with its log file and a health URL."""
+
+    def __init__(self, name: str, argv: list[str], env: dict, health_url: str):
+        self.name = name
+        self.argv = argv
+        self.env = env
+        self.health_url = health_url
+        self.proc: subprocess.Popen | None = None
+        LOGS.mkdir(parents=True, exist_ok=True)
+        self.log_path = LOGS / f"{name}.log"
+
+    def start(self, timeout: float = 30) -> "Process":
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            self.argv, env={**os.environ, **self.env}, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.name} exited early; see {self.log_path}")
+            try:
+                if httpx.get(self.health_url, timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"{self.name} not ready after {timeout}s; see {self.log_path}")
+
+    def stop(self, sig=signal.SIGTERM, timeout: float = 15) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        os.killpg(self.proc.pid, sig)
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(5)
+
+    def kill(self) -> None:
+        self.stop(signal.SIGKILL)
+
+
+def booking_process(amqp_uri: str, database_url: str, **extra_env) -> Process:
+    port = free_port()
+    env = {
+        "ESCALE_AMQP_URI": amqp_uri,
+        "ESCALE_BOOKING_DATABASE_URL": database_url,
+        "ESCALE_BOOKING_HTTP": f"127.0.0.1:{port}",
+        "ESCALE_LOG_LEVEL": "WARNING",
+        **extra_env,
+    }
+    return Process(
+        f"booking-{port}",
+        [str(BIN / "nameko"), "run", "booking.service", "--config", "services/booking/config.yaml"],
+        env,
+        f"http://127.0.0.1:{port}/readyz",
+    )
+
+
+def gateway_process(amqp_uri: str, gateway_db_url: str, **extra_env) -> Process:
+    port = free_port()
+    env = {
+        "ESCALE_AMQP_URI": amqp_uri,
+        "ESCALE_GATEWAY_DATABASE_URL": gateway_db_url,
+        "ESCALE_GATEWAY_HOST": "127.0.0.1",
+        "ESCALE_GATEWAY_PORT": str(port),
+        "ESCALE_LOG_LEVEL": "WARNING",
+        **extra_env,
+    }
+    process = Process(f"gateway-{port}", [str(BIN / "python"), "-m", "gateway"], env,
+                      f"http://127.0.0.1:{port}/readyz")
+    process.url = f"http://127.0.0.1:{port}"
+    return process
+
+
+@pytest.fixture(scope="session")
+def booking_service(amqp_uri, booking_db_url):
+    """The real booking service, running against this run's database and vhost."""
+    process = booking_process(amqp_uri, booking_db_url).start()
+    yield process
+    process.stop()
