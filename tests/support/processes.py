@@ -104,3 +104,22 @@ def booking_service(amqp_uri, booking_db_url):
     process = booking_process(amqp_uri, booking_db_url).start()
     yield process
     process.stop()
+
+
+@pytest.fixture(scope="session")
+def gateway(amqp_uri, gateway_db_url, booking_service):
+    """The real gateway in front of the real booking service."""
+    process = gateway_process(amqp_uri, gateway_db_url).start()
+    yield process
+    process.stop()
+
+
+@pytest.fixture(scope="session")
+def issue(gateway_db_url):
+    """Issue an API token: ``issue(email, role, person_id=..., site_ids=...)``."""
+    from gateway.adapters.tokens import issue_token
+
+    def make(email, role="agent", person_id=None, **kw):
+        return issue_token(gateway_db_url, email=email, role=role, person_id=person_id, **kw)
+
+    return make
