@@ -1,0 +1,183 @@
+"""Booking benchmark: bookings/s and latency through the whole system.
+
+Starts its own booking service and gateway on fresh databases and a fresh
+RabbitMQ vhost, books distinct desks with many concurrent HTTP clients, reads
+the availability of a 500-desk floor, and measures in the same run the raw
+figures the system is built on (an AMQP publish-to-consume round trip, and
+single-row PostgreSQL insert commits) so the ratios mean something on any
+machine.
+
+    .venv/bin/python bench/booking.py [--bookings 3000] [--clients 32]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from urllib.parse import quote
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import aio_pika  # noqa: E402
+import httpx  # noqa: E402
+import psycopg  # noqa: E402
+
+from booking.adapters.migrate import upgrade as upgrade_booking  # noqa: E402
+from gateway.adapters.migrate import upgrade as upgrade_gateway  # noqa: E402
+from gateway.adapters.tokens import issue_token  # noqa: E402
+from tests.support.data import make_place  # noqa: E402
+from tests.support.processes import booking_process, gateway_process  # noqa: E402
+from tests.support.servers import AMQP_BASE, create_database, drop_database  # noqa: E402
+
+
+def percentiles(samples_ms: list[float]) -> dict:
+    ordered = sorted(samples_ms)
+    pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))]  # noqa: E731
+    return {"p50": pick(0.50), "p95": pick(0.95), "p99": pick(0.99), "max": ordered[-1]}
+
+
+def fmt(p: dict) -> str:
+    return " ".join(f"{k}={v:.1f}ms" for k, v in p.items())
+
+
+async def raw_amqp_round_trip(amqp_uri: str, n: int = 500) -> dict:
+    """Publish one message and wait for it on a consumer: the floor under any RPC."""
+    connection = await aio_pika.connect(amqp_uri)
+    async with connection:
+        channel = await connection.channel(publisher_confirms=True)
+        queue = await channel.declare_queue(exclusive=True)
+        arrived: asyncio.Queue = asyncio.Queue()
+        await queue.consume(lambda m: arrived.put_nowait(m), no_ack=True)
+        samples = []
+        for _ in range(n):
+            started = time.perf_counter()
+            await channel.default_exchange.publish(aio_pika.Message(b"{}"), routing_key=queue.name)
+            await arrived.get()
+            samples.append((time.perf_counter() - started) * 1000)
+    return percentiles(samples)
+
+
+def raw_pg_inserts(database_url: str, n: int = 2000) -> float:
+    """Single-row inserts, each its own committed transaction: rows/s."""
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE IF NOT EXISTS bench_raw (id uuid, at timestamptz)")
+        started = time.perf_counter()
+        for _ in range(n):
+            conn.execute("INSERT INTO bench_raw VALUES (%s, now())", (uuid.uuid4(),))
+        elapsed = time.perf_counter() - started
+        conn.execute("DROP TABLE bench_raw")
+    return n / elapsed
+
+
+async def book_many(url: str, tokens: list[str], desks: list[str], total: int, clients: int):
+    """Each person books their own desk, day after day: distinct desks, no conflicts."""
+    jobs: asyncio.Queue = asyncio.Queue()
+    today = datetime.now(timezone.utc).date()
+    for k in range(total):
+        person = k % len(tokens)
+        jobs.put_nowait((tokens[person], desks[person], (today + timedelta(days=1 + k // len(tokens))).isoformat()))
+    latencies, failures = [], []
+
+    async def client(session: httpx.AsyncClient):
+        while not jobs.empty():
+            token, desk, day = jobs.get_nowait()
+            started = time.perf_counter()
+            answer = await session.post(
+                "/api/v1/bookings", json={"resource_id": desk, "date": day, "period": "day"},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            latencies.append((time.perf_counter() - started) * 1000)
+            if answer.status_code != 201:
+                failures.append((answer.status_code, answer.text[:200]))
+
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=url, timeout=30, limits=limits) as session:
+        started = time.perf_counter()
+        await asyncio.gather(*(client(session) for _ in range(clients)))
+        elapsed = time.perf_counter() - started
+    return total / elapsed, percentiles(latencies), failures
+
+
+async def read_availability(url: str, token: str, floor_id: str, n: int, clients: int):
+    day = (datetime.now(timezone.utc) + timedelta(days=1)).date().isoformat()
+    latencies = []
+    sizes = set()
+
+    async def client(session, count):
+        for _ in range(count):
+            started = time.perf_counter()
+            answer = await session.get("/api/v1/availability",
+                                       params={"floor_id": floor_id, "date": day, "period": "day"})
+            latencies.append((time.perf_counter() - started) * 1000)
+            answer.raise_for_status()
+            sizes.add(len(answer.json()["resources"]))
+
+    async with httpx.AsyncClient(base_url=url, timeout=30, headers={"Authorization": f"Bearer {token}"}) as s:
+        await asyncio.gather(*(client(s, n // clients) for _ in range(clients)))
+    return percentiles(latencies), sizes
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--bookings", type=int, default=3000)
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--desks", type=int, default=500)
+    parser.add_argument("--people", type=int, default=200)
+    parser.add_argument("--replicas", type=int, default=1, help="booking service processes")
+    args = parser.parse_args()
+
+    run = uuid.uuid4().hex[:8]
+    vhost = f"escale-bench-{run}"
+    subprocess.run(["rabbitmqctl", "-q", "add_vhost", vhost], check=True)
+    subprocess.run(["rabbitmqctl", "-q", "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"], check=True)
+    amqp_uri = f"{AMQP_BASE}/{quote(vhost, safe='')}"
+    booking_db = create_database(f"escale_bench_{run}_booking")
+    gateway_db = create_database(f"escale_bench_{run}_gateway")
+    processes = []
+    try:
+        upgrade_booking(booking_db)
+        upgrade_gateway(gateway_db)
+        place = make_place(booking_db, desks=args.desks, rooms=0, people=args.people)
+        tokens = [issue_token(gateway_db, email=e, role="agent", person_id=p)
+                  for p, e in zip(place.people, place.emails)]
+        for _ in range(args.replicas):
+            processes.append(booking_process(amqp_uri, booking_db).start())
+        gw = gateway_process(amqp_uri, gateway_db).start()
+        processes.append(gw)
+        httpx.get(f"{gw.url}/api/v1/sites", headers={"Authorization": f"Bearer {tokens[0]}"}).raise_for_status()
+
+        amqp = asyncio.run(raw_amqp_round_trip(amqp_uri))
+        inserts = raw_pg_inserts(booking_db)
+        rate, booking_lat, failures = asyncio.run(
+            book_many(gw.url, tokens, place.desks, args.bookings, args.clients))
+        avail, sizes = asyncio.run(read_availability(gw.url, tokens[0], place.floor_id, 400, 4))
+
+        print(f"# booking benchmark ({args.replicas} booking process(es), 1 gateway, "
+              f"{args.clients} concurrent clients, 2 cores)")
+        print(f"raw AMQP round trip      : {fmt(amqp)}")
+        print(f"raw PostgreSQL inserts   : {inserts:.0f} rows/s (one commit each)")
+        print(f"bookings through gateway : {rate:.0f} bookings/s over {args.bookings}; {fmt(booking_lat)}; "
+              f"failures={len(failures)}")
+        print(f"availability {max(sizes)}-desk floor: {fmt(avail)}")
+        print(f"ratio booking p50 / AMQP p50      : {booking_lat['p50'] / amqp['p50']:.1f}x")
+        print(f"ratio bookings/s / raw inserts/s  : {rate / inserts:.2f}")
+        if failures:
+            print("first failures:", failures[:3])
+    finally:
+        for process in processes:
+            process.stop()
+        drop_database(f"escale_bench_{run}_booking")
+        drop_database(f"escale_bench_{run}_gateway")
+        subprocess.run(["rabbitmqctl", "-q", "delete_vhost", vhost], check=False)
+
+
+if __name__ == "__main__":
+    main()
