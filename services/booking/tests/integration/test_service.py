@@ -1,0 +1,49 @@
+"""The booking service as deployed: `nameko run` in its own process, reached
+over RabbitMQ, with its health and metrics endpoints."""
+
+from datetime import datetime, timedelta, timezone
+
+import httpx
+import pytest
+from nameko.exceptions import RemoteError
+from nameko.standalone.rpc import ServiceRpcProxy
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def rpc(booking_service, amqp_uri):
+    with ServiceRpcProxy("booking", {"AMQP_URI": amqp_uri}, timeout=10) as proxy:
+        yield proxy
+
+
+def health_base(booking_service) -> str:
+    return booking_service.health_url.rsplit("/", 1)[0]
+
+
+def test_health_readiness_and_metrics(booking_service, rpc):
+    base = health_base(booking_service)
+    assert httpx.get(f"{base}/healthz").json() == {"status": "ok"}
+    assert httpx.get(f"{base}/readyz").status_code == 200
+    rpc.list_sites()
+    metrics = httpx.get(f"{base}/metrics").text
+    assert 'escale_booking_calls_total{method="list_sites",outcome="ok"}' in metrics
+    assert "escale_booking_outbox_pending" in metrics
+
+
+def test_domain_errors_cross_the_wire_with_code_message_and_details(rpc, place):
+    actor = {"person_id": place.people[0], "role": "agent"}
+    day = (datetime.now(timezone.utc) + timedelta(days=1)).date().isoformat()
+    booked = rpc.create_booking(actor=actor, request={"resource_id": place.rooms[0], "date": day, "period": "morning"})
+    with pytest.raises(RemoteError) as caught:
+        rpc.create_booking(actor={"person_id": place.people[1], "role": "agent"},
+                           request={"resource_id": place.rooms[0], "date": day, "period": "morning"})
+    assert caught.value.exc_type == "ResourceAlreadyBooked"
+    assert booked["booking"]["status"] == "confirmed"
+    assert "already booked" in caught.value.value
+
+
+def test_unknown_callers_are_refused(rpc, place):
+    with pytest.raises(RemoteError) as caught:
+        rpc.list_bookings(actor={"role": "intruder"})
+    assert caught.value.exc_type == "Forbidden"
