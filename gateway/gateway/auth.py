@@ -1,0 +1,97 @@
+"""Bearer-token authentication.
+
+Every authenticated request looks its token up by SHA-256 in the gateway
+database, so a revoked or expired token is refused at once on every
+replica. The caller becomes an :class:`~gateway.policy.Actor` on the
+request. A token issued with only an email (``escale token create --email E
+--role R``) is linked to its person through ``booking.get_person_by_email``,
+remembered for a few minutes.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from datetime import datetime, timezone
+
+from aiohttp import web
+
+from .errors import ApiError
+from .keys import ACTOR_KEY, PERSON_CACHE_KEY, RPC_KEY, TOKENS_KEY
+from .policy import Actor, Role
+from .rpc import RemoteError, RpcError, ServiceUnavailable
+
+log = logging.getLogger(__name__)
+
+PERSON_TTL = 300.0        # a found person, seconds
+NO_PERSON_TTL = 30.0      # "no such person" is re-asked sooner
+PEOPLE_ROLES = (Role.AGENT, Role.SITE_ADMIN, Role.ADMIN)
+
+
+def bearer_token(request: web.Request) -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.strip().partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        return None
+    return value.strip()
+
+
+async def authenticate(request: web.Request) -> Actor:
+    token = bearer_token(request)
+    if token is None:
+        raise ApiError("unauthorized", "auth_missing")
+    try:
+        record = await request.app[TOKENS_KEY].find(token)
+    except Exception as exc:  # the token store is down: not the caller's fault
+        log.error("token store unreachable", extra={"error": type(exc).__name__})
+        raise ServiceUnavailable("authentication", type(exc).__name__) from exc
+    if record is None or not record.usable_at(datetime.now(timezone.utc)):
+        raise ApiError("unauthorized", "auth_invalid")
+    role = Role(record.role)
+    person_id = record.person_id
+    if person_id is None and role in PEOPLE_ROLES:
+        person_id = await _person_of(request.app, record.id, record.email)
+    return Actor(
+        token_id=record.id,
+        role=role,
+        email=record.email,
+        person_id=person_id,
+        site_ids=frozenset(record.site_ids),
+        room_id=record.room_id,
+    )
+
+
+async def _person_of(app: web.Application, token_id: uuid.UUID, email: str) -> uuid.UUID | None:
+    cache: dict = app[PERSON_CACHE_KEY]
+    cached = cache.get(token_id)
+    now = time.monotonic()
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    try:
+        person = await app[RPC_KEY].call("booking", "get_person_by_email", email=email)
+        person_id = uuid.UUID(str(person["id"]))
+        ttl = PERSON_TTL
+    except RemoteError as exc:
+        if not (isinstance(exc.exc_args, list) and exc.exc_args and exc.exc_args[0] == "not_found"):
+            log.warning("person lookup failed", extra={"token_id": str(token_id),
+                                                       "exc_type": exc.exc_type})
+        person_id, ttl = None, NO_PERSON_TTL
+    except (RpcError, KeyError, TypeError, ValueError) as exc:
+        # Not cached: the next request asks again.
+        log.warning("person lookup unavailable", extra={"token_id": str(token_id),
+                                                        "error": type(exc).__name__})
+        return None
+    if len(cache) > 10000:
+        cache.clear()
+    cache[token_id] = (now + ttl, person_id)
+    return person_id
+
+
+@web.middleware
+async def auth_middleware(request: web.Request, handler):
+    """Authenticate the routes the registry declares as secured."""
+    operation = getattr(request.match_info.handler, "operation", None)
+    if operation is not None and operation.auth:
+        request[ACTOR_KEY] = await authenticate(request)
+    return await handler(request)

@@ -1,0 +1,242 @@
+"""The gateway's own user-facing messages, in French (default) and English.
+
+Messages made by the booking service (domain errors) pass through as given;
+every message the gateway makes itself comes from this catalogue, in the
+language the client asked for with ``Accept-Language``.
+"""
+
+from __future__ import annotations
+
+LANGUAGES = ("fr", "en")
+DEFAULT_LANGUAGE = "fr"
+
+MESSAGES: dict[str, dict[str, str]] = {
+    # authentication and authorisation
+    "auth_missing": {
+        "fr": "Authentification requise : envoyez l'en-tête « Authorization: Bearer <jeton> ».",
+        "en": "Authentication required: send an 'Authorization: Bearer <token>' header.",
+    },
+    "auth_invalid": {
+        "fr": "Jeton inconnu, révoqué ou expiré.",
+        "en": "Unknown, revoked or expired token.",
+    },
+    "forbidden_action": {
+        "fr": "Votre rôle ({role}) ne permet pas cette action.",
+        "en": "Your role ({role}) does not allow this action.",
+    },
+    "forbidden_site": {
+        "fr": "Vous n'administrez pas ce site.",
+        "en": "You do not administer this site.",
+    },
+    "forbidden_other_person": {
+        "fr": "Seul un administrateur peut réserver pour une autre personne.",
+        "en": "Only an administrator can book for someone else.",
+    },
+    "no_person": {
+        "fr": "Ce jeton n'est lié à aucune personne de l'annuaire.",
+        "en": "This token is not linked to any person in the directory.",
+    },
+    # request shape
+    "invalid_json": {
+        "fr": "Le corps de la requête doit être un objet JSON valide.",
+        "en": "The request body must be a valid JSON object.",
+    },
+    "too_large": {
+        "fr": "Le corps de la requête est trop gros (maximum {limit} octets).",
+        "en": "The request body is too large (at most {limit} bytes).",
+    },
+    "unsupported_media_type": {
+        "fr": "Type de contenu non pris en charge : envoyez {expected}.",
+        "en": "Unsupported content type: send {expected}.",
+    },
+    "not_utf8": {
+        "fr": "Le fichier doit être encodé en UTF-8.",
+        "en": "The file must be encoded in UTF-8.",
+    },
+    "route_not_found": {
+        "fr": "Cette adresse n'existe pas.",
+        "en": "There is nothing at this address.",
+    },
+    "method_not_allowed": {
+        "fr": "Méthode {method} non autorisée ici (autorisées : {allowed}).",
+        "en": "Method {method} is not allowed here (allowed: {allowed}).",
+    },
+    "bad_request": {
+        "fr": "Requête invalide.",
+        "en": "Bad request.",
+    },
+    "entity_not_found": {
+        "fr": "Aucun élément avec cet identifiant.",
+        "en": "Nothing with this id.",
+    },
+    # validation (one per kind of problem; the field is named beside the message)
+    "invalid_field": {
+        "fr": "Valeur invalide pour « {field} ».",
+        "en": "Invalid value for '{field}'.",
+    },
+    "missing": {
+        "fr": "Le champ « {field} » est obligatoire.",
+        "en": "The field '{field}' is required.",
+    },
+    "unknown_field": {
+        "fr": "Champ inconnu : « {field} ».",
+        "en": "Unknown field: '{field}'.",
+    },
+    "not_uuid": {
+        "fr": "« {field} » doit être un identifiant (UUID).",
+        "en": "'{field}' must be an id (UUID).",
+    },
+    "not_datetime": {
+        "fr": "« {field} » doit être une date et heure ISO 8601 avec fuseau, par ex. 2026-03-10T09:00:00+01:00.",
+        "en": "'{field}' must be an ISO 8601 date and time with an offset, e.g. 2026-03-10T09:00:00+01:00.",
+    },
+    "naive_datetime": {
+        "fr": "« {field} » doit préciser son fuseau horaire (par ex. +01:00 ou Z).",
+        "en": "'{field}' must include its time zone offset (e.g. +01:00 or Z).",
+    },
+    "not_date": {
+        "fr": "« {field} » doit être une date AAAA-MM-JJ.",
+        "en": "'{field}' must be a date YYYY-MM-DD.",
+    },
+    "year_out_of_range": {
+        "fr": "« {field} » doit être comprise entre l'an 2000 et l'an 2100.",
+        "en": "'{field}' must be between the years 2000 and 2100.",
+    },
+    "not_string": {
+        "fr": "« {field} » doit être une chaîne de caractères.",
+        "en": "'{field}' must be a string.",
+    },
+    "not_integer": {
+        "fr": "« {field} » doit être un nombre entier.",
+        "en": "'{field}' must be a whole number.",
+    },
+    "not_number": {
+        "fr": "« {field} » doit être un nombre.",
+        "en": "'{field}' must be a number.",
+    },
+    "not_boolean": {
+        "fr": "« {field} » doit être vrai ou faux.",
+        "en": "'{field}' must be true or false.",
+    },
+    "not_object": {
+        "fr": "« {field} » doit être un objet JSON.",
+        "en": "'{field}' must be a JSON object.",
+    },
+    "not_list": {
+        "fr": "« {field} » doit être une liste.",
+        "en": "'{field}' must be a list.",
+    },
+    "too_short": {
+        "fr": "« {field} » est trop court (au moins {min} caractère(s)).",
+        "en": "'{field}' is too short (at least {min} character(s)).",
+    },
+    "too_long": {
+        "fr": "« {field} » est trop long (au plus {max} caractères).",
+        "en": "'{field}' is too long (at most {max} characters).",
+    },
+    "too_small": {
+        "fr": "« {field} » doit valoir au moins {min}.",
+        "en": "'{field}' must be at least {min}.",
+    },
+    "too_big": {
+        "fr": "« {field} » doit valoir au plus {max}.",
+        "en": "'{field}' must be at most {max}.",
+    },
+    "not_one_of": {
+        "fr": "« {field} » doit valoir l'un de : {expected}.",
+        "en": "'{field}' must be one of: {expected}.",
+    },
+    "too_many": {
+        "fr": "« {field} » compte trop d'éléments (au plus {max}).",
+        "en": "'{field}' has too many items (at most {max}).",
+    },
+    "mine_or_person": {
+        "fr": "Utilisez soit « mine=1 », soit « person_id », pas les deux.",
+        "en": "Use either 'mine=1' or 'person_id', not both.",
+    },
+    "hours_order": {
+        "fr": "Les horaires doivent être dans l'ordre : ouverture < mi-journée < fermeture.",
+        "en": "Times must be in order: opening < midday < closing.",
+    },
+    "timezone": {
+        "fr": "« {field} » doit être un fuseau horaire IANA, par ex. Europe/Paris.",
+        "en": "'{field}' must be an IANA time zone, e.g. Europe/Paris.",
+    },
+    "not_time": {
+        "fr": "« {field} » doit être une heure HH:MM.",
+        "en": "'{field}' must be a time HH:MM.",
+    },
+    "end_before_start": {
+        "fr": "La fin doit être après le début.",
+        "en": "The end must be after the start.",
+    },
+    "booking_when": {
+        "fr": "Indiquez soit « start » et « end », soit « date » et « period ».",
+        "en": "Give either 'start' and 'end', or 'date' and 'period'.",
+    },
+    "availability_when": {
+        "fr": "Indiquez soit « start » et « end », soit « date » (et « period »).",
+        "en": "Give either 'start' and 'end', or 'date' (and 'period').",
+    },
+    "one_place": {
+        "fr": "Indiquez exactement un lieu parmi « site_id », « floor_id » et « zone_id ».",
+        "en": "Give exactly one place among 'site_id', 'floor_id' and 'zone_id'.",
+    },
+    "bad_idempotency_key": {
+        "fr": "L'en-tête Idempotency-Key doit compter de 1 à 200 caractères imprimables.",
+        "en": "The Idempotency-Key header must be 1 to 200 printable characters.",
+    },
+    "bad_attribute": {
+        "fr": "« attributes » est une liste d'attributs séparés par des virgules (lettres, chiffres, _ et -).",
+        "en": "'attributes' is a comma-separated list of attributes (letters, digits, _ and -).",
+    },
+    "csv_empty": {
+        "fr": "Le fichier CSV est vide.",
+        "en": "The CSV file is empty.",
+    },
+    # dependencies
+    "service_unavailable": {
+        "fr": "Le service « {service} » est indisponible ; réessayez dans un instant.",
+        "en": "The '{service}' service is unavailable; try again in a moment.",
+    },
+    "service_timeout": {
+        "fr": "Le service « {service} » n'a pas répondu à temps ({timeout} s) ; réessayez.",
+        "en": "The '{service}' service did not answer in time ({timeout} s); try again.",
+    },
+    "internal_error": {
+        "fr": "Erreur interne. L'incident est enregistré ; réessayez plus tard.",
+        "en": "Internal error. It has been logged; try again later.",
+    },
+}
+
+
+def pick_language(accept_language: str | None) -> str:
+    """The best of our languages for an ``Accept-Language`` header (fr by default)."""
+    if not accept_language:
+        return DEFAULT_LANGUAGE
+    best, best_q = DEFAULT_LANGUAGE, -1.0
+    for position, part in enumerate(accept_language.split(",")[:20]):
+        tag, _, params = part.strip().partition(";")
+        lang = tag.strip().lower().split("-")[0]
+        q = 1.0
+        params = params.strip()
+        if params.startswith("q="):
+            try:
+                q = float(params[2:])
+            except ValueError:
+                q = 0.0
+        if lang in LANGUAGES and q > best_q:
+            best, best_q = lang, q
+        elif lang == "*" and q > best_q and best_q < 0:
+            best, best_q = DEFAULT_LANGUAGE, q
+    return best
+
+
+def message(key: str, language: str = DEFAULT_LANGUAGE, **params) -> str:
+    """The message ``key`` in ``language``, with ``params`` filled in."""
+    entry = MESSAGES[key]
+    text = entry.get(language) or entry[DEFAULT_LANGUAGE]
+    try:
+        return text.format(**params)
+    except (KeyError, IndexError):
+        return text

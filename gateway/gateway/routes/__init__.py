@@ -1,0 +1,10 @@
+"""The HTTP API, one module per area; every operation is declared in ``api``."""
+
+from __future__ import annotations
+
+from ..openapi import Registry
+
+api = Registry()
+
+# Importing the modules registers their operations, in this order in the document.
+from . import bookings, catalog, people, admin  # noqa: E402,F401

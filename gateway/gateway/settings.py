@@ -1,0 +1,97 @@
+"""Gateway configuration, read once from the environment at start-up.
+
+Safe local defaults for development; in ``ESCALE_ENV=production`` the
+connection URLs that carry credentials must be given explicitly, or the
+gateway refuses to start (``SettingsError``). Nothing else reads
+``os.environ``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Mapping
+
+DEFAULTS = {
+    "ESCALE_ENV": "development",
+    "ESCALE_AMQP_URI": "amqp://guest:guest@127.0.0.1:5672/",
+    "ESCALE_GATEWAY_DATABASE_URL": "postgresql://postgres@127.0.0.1:5432/escale_gateway",
+    "ESCALE_REDIS_URL": "redis://127.0.0.1:6379/0",
+    "ESCALE_GATEWAY_HOST": "127.0.0.1",
+    "ESCALE_GATEWAY_PORT": "8080",
+    "ESCALE_RPC_TIMEOUT": "10",
+    "ESCALE_LOG_LEVEL": "INFO",
+}
+
+# Variables carrying credentials: required, explicitly, in production.
+SECRETS = ("ESCALE_AMQP_URI", "ESCALE_GATEWAY_DATABASE_URL")
+
+
+class SettingsError(ValueError):
+    """The environment does not describe a runnable gateway."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: str = DEFAULTS["ESCALE_ENV"]
+    amqp_uri: str = DEFAULTS["ESCALE_AMQP_URI"]
+    database_url: str = DEFAULTS["ESCALE_GATEWAY_DATABASE_URL"]
+    redis_url: str = DEFAULTS["ESCALE_REDIS_URL"]
+    host: str = DEFAULTS["ESCALE_GATEWAY_HOST"]
+    port: int = 8080
+    rpc_timeout: float = 10.0
+    log_level: str = DEFAULTS["ESCALE_LOG_LEVEL"]
+    # Not from the environment: limits that are part of the API contract.
+    json_max_size: int = 64 * 1024
+    csv_max_size: int = 2 * 1024 * 1024
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
+        env = os.environ if environ is None else environ
+
+        def get(name: str) -> str:
+            value = env.get(name, "")
+            return value if value.strip() else DEFAULTS[name]
+
+        mode = get("ESCALE_ENV").strip().lower()
+        if mode == "production":
+            missing = [name for name in SECRETS if not env.get(name, "").strip()]
+            if missing:
+                raise SettingsError(
+                    "ESCALE_ENV=production needs these variables set: " + ", ".join(missing)
+                )
+        try:
+            port = int(get("ESCALE_GATEWAY_PORT"))
+            if not 0 < port < 65536:
+                raise ValueError
+        except ValueError:
+            raise SettingsError("ESCALE_GATEWAY_PORT must be a port number (1-65535)") from None
+        try:
+            timeout = float(get("ESCALE_RPC_TIMEOUT"))
+            if not 0 < timeout <= 300:
+                raise ValueError
+        except ValueError:
+            raise SettingsError("ESCALE_RPC_TIMEOUT must be a number of seconds in (0, 300]") from None
+        level = get("ESCALE_LOG_LEVEL").upper()
+        if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+            raise SettingsError("ESCALE_LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
+        amqp = get("ESCALE_AMQP_URI")
+        if not amqp.startswith(("amqp://", "amqps://")):
+            raise SettingsError("ESCALE_AMQP_URI must start with amqp:// or amqps://")
+        db = get("ESCALE_GATEWAY_DATABASE_URL")
+        if not db.startswith(("postgresql://", "postgres://")):
+            raise SettingsError("ESCALE_GATEWAY_DATABASE_URL must be a postgresql:// URL")
+        return cls(
+            env=mode,
+            amqp_uri=amqp,
+            database_url=db,
+            redis_url=get("ESCALE_REDIS_URL"),
+            host=get("ESCALE_GATEWAY_HOST"),
+            port=port,
+            rpc_timeout=timeout,
+            log_level=level,
+        )
