@@ -81,7 +81,7 @@ def _f32(value: float | None) -> float | None:
 
 
 def _time(value) -> str:
-    return value.strftime("%H:%M")
+    return value.isoformat()  # "07:30:00", as the catalogue API writes it
 
 
 def site_data(row: dict) -> dict:

@@ -261,8 +261,12 @@ def _read(
         if name in columns:
             errors.add(1, name, f"Column {name!r} appears twice.")
         elif name not in known:
+            listed = any(e["message"].startswith("Unknown column") for e in errors.items)
             errors.add(
-                1, name, f"Unknown column {name!r}; the columns are: {', '.join(known)}."
+                1,
+                name,
+                f"Unknown column {name!r}."
+                + ("" if listed else f" The columns are: {', '.join(known)}."),
             )
         else:
             columns[name] = index
