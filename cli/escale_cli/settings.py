@@ -1,0 +1,25 @@
+"""Configuration of the command, read once from the environment."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+DEFAULT_BOOKING_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/escale_booking"
+DEFAULT_GATEWAY_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/escale_gateway"
+
+
+@dataclass(frozen=True)
+class Settings:
+    booking_database_url: str
+    gateway_database_url: str
+
+    @classmethod
+    def from_environ(cls, environ=None) -> "Settings":
+        environ = os.environ if environ is None else environ
+        return cls(
+            booking_database_url=environ.get("ESCALE_BOOKING_DATABASE_URL")
+            or DEFAULT_BOOKING_DATABASE_URL,
+            gateway_database_url=environ.get("ESCALE_GATEWAY_DATABASE_URL")
+            or DEFAULT_GATEWAY_DATABASE_URL,
+        )
