@@ -23,8 +23,9 @@ column                   required  value
 =======================  ========  =================================================
 site_code                yes       code of the site, unique in the organisation
 site_name                yes       e.g. ``Hôtel de Ville — Centre administratif``
-site_timezone            no        IANA zone, default ``Europe/Paris`` for a new site
-site_address             no        postal address
+site_timezone            no        IANA zone; blank: ``Europe/Paris`` for a new site,
+                                   unchanged for an existing one
+site_address             no        postal address; blank: unchanged
 building_code            yes       unique in the site
 building_name            yes
 floor_code               yes       unique in the building
@@ -32,7 +33,8 @@ floor_name               yes
 floor_level              yes       whole number, 0 = ground floor, -1 = basement
 zone_code                yes       unique in the floor
 zone_name                yes
-zone_team_code           no        the team the zone is set aside for
+zone_team_code           no        the team the zone is set aside for (blank: none);
+                                   the team must exist (import people first)
 kind                     yes       ``desk``, ``room`` or ``equipment``
 code                     yes       the resource's code, unique in the site
 name                     yes
@@ -40,7 +42,8 @@ capacity                 no        whole number >= 1, default 1
 attributes               no        ``screens=2;docking_station;standing`` (``;`` or
                                    ``|`` between items; an item is a name, meaning
                                    yes, or ``name=whole number``)
-restricted_team_codes    no        ``rh|dg``: only these teams may book it
+restricted_team_codes    no        ``rh|dg``: only these teams may book it; the
+                                   teams must exist (import people first)
 x, y                     no        position on the floor plan (both or neither;
                                    ``12.5`` or ``12,5``)
 =======================  ========  =================================================
