@@ -47,11 +47,10 @@ def get(unit: Unit, entity: str, entity_id: str) -> dict:
 
 
 def default_organisation(unit: Unit) -> str:
-    row = unit.conn.execute(
-        "INSERT INTO organisation (code, name) VALUES ('default', 'Default') "
-        "ON CONFLICT (code) DO UPDATE SET code = EXCLUDED.code RETURNING id"
-    ).fetchone()
-    return str(row["id"])
+    """Sites made through the API belong to the same default organisation as imports."""
+    from .importer import DEFAULT_ORGANISATION, _organisation
+
+    return str(_organisation(unit.conn.cursor(), DEFAULT_ORGANISATION))
 
 
 def _resource_placement(unit: Unit, zone_id: str) -> dict:
