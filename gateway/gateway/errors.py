@@ -14,6 +14,8 @@ only: never a stack trace in a response.
 
 from __future__ import annotations
 
+import functools
+import json
 import logging
 from typing import Any
 
@@ -101,7 +103,8 @@ def error_response(status: int, code: str, message: str, details: dict | None = 
     for key, value in (details or {}).items():
         if key not in _RESERVED:
             body[key] = value
-    return web.json_response(body, status=status, headers=headers)
+    return web.json_response(body, status=status, headers=headers,
+                             dumps=functools.partial(json.dumps, ensure_ascii=False))
 
 
 def domain_error(exc: RemoteError) -> tuple[int, str, str, dict] | None:

@@ -215,7 +215,7 @@ def pick_language(accept_language: str | None) -> str:
     if not accept_language:
         return DEFAULT_LANGUAGE
     best, best_q = DEFAULT_LANGUAGE, -1.0
-    for position, part in enumerate(accept_language.split(",")[:20]):
+    for part in accept_language.split(",")[:20]:
         tag, _, params = part.strip().partition(";")
         lang = tag.strip().lower().split("-")[0]
         q = 1.0
@@ -225,10 +225,10 @@ def pick_language(accept_language: str | None) -> str:
                 q = float(params[2:])
             except ValueError:
                 q = 0.0
+        if q <= 0:
+            continue  # q=0 means "not acceptable"
         if lang in LANGUAGES and q > best_q:
             best, best_q = lang, q
-        elif lang == "*" and q > best_q and best_q < 0:
-            best, best_q = DEFAULT_LANGUAGE, q
     return best
 
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import functools
+import json
 from typing import Any
 
 from aiohttp import web
 
+dumps = functools.partial(json.dumps, ensure_ascii=False)
+
 
 def ok(data: Any, status: int = 200, headers: dict | None = None) -> web.Response:
-    return web.json_response(data, status=status, headers=headers)
+    return web.json_response(data, status=status, headers=headers, dumps=dumps)
 
 
 def without_none(**kwargs: Any) -> dict:
