@@ -171,6 +171,11 @@ class FakeBooking:
         self.calls = []
         self.delay = 0.0
 
+    @property
+    def work(self) -> list[Recorded]:
+        """The calls made for the request itself (not the token's person lookup)."""
+        return [c for c in self.calls if c.method != "get_person_by_email"]
+
     def calls_to(self, method: str) -> list[Recorded]:
         return [c for c in self.calls if c.method == method]
 
