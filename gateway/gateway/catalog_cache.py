@@ -35,7 +35,7 @@ import aio_pika
 from aio_pika import ExchangeType
 from aio_pika.abc import AbstractIncomingMessage
 
-from .rpc import RpcClient
+from .rpc import RECONNECT_INTERVAL, RpcClient
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +74,8 @@ class CatalogCache:
 
     async def start(self) -> None:
         self._connection = await aio_pika.connect_robust(
-            self._uri, client_properties={"connection_name": "escale-gateway-catalog"}
+            self._uri, client_properties={"connection_name": "escale-gateway-catalog"},
+            reconnect_interval=RECONNECT_INTERVAL,
         )
         self._connection.close_callbacks.add(self._on_connection_lost)
         self._connection.reconnect_callbacks.add(self._on_reconnected)

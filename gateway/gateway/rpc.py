@@ -37,6 +37,7 @@ from aio_pika.abc import AbstractIncomingMessage
 log = logging.getLogger(__name__)
 
 RPC_EXCHANGE = "nameko-rpc"
+RECONNECT_INTERVAL = 1.0  # seconds between reconnection attempts
 
 
 class RpcError(Exception):
@@ -103,12 +104,14 @@ class RpcClient:
         self._probe_channel: aiormq.abc.AbstractChannel | None = None
         self._probe_lock = asyncio.Lock()
         self._alive_until: dict[str, float] = {}
+        self.reconnections = 0
 
     # -- lifecycle ---------------------------------------------------------
 
     async def connect(self) -> None:
         self._connection = await aio_pika.connect_robust(
-            self._uri, client_properties={"connection_name": f"escale-{self._name}-rpc"}
+            self._uri, client_properties={"connection_name": f"escale-{self._name}-rpc"},
+            reconnect_interval=RECONNECT_INTERVAL,
         )
         self._connection.reconnect_callbacks.add(self._on_reconnect)
         self._channel = await self._connection.channel(
@@ -140,6 +143,8 @@ class RpcClient:
         )
 
     def _on_reconnect(self, *_args) -> None:
+        self.reconnections += 1
+        log.info("reconnected to the broker", extra={"reconnections": self.reconnections})
         self._alive_until.clear()
         self._probe_channel = None
 
