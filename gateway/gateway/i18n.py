@@ -150,6 +150,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "fr": "« {field} » compte trop d'éléments (au plus {max}).",
         "en": "'{field}' has too many items (at most {max}).",
     },
+    "nothing_to_change": {
+        "fr": "Rien à modifier : donnez au moins un champ.",
+        "en": "Nothing to change: give at least one field.",
+    },
     "mine_or_person": {
         "fr": "Utilisez soit « mine=1 », soit « person_id », pas les deux.",
         "en": "Use either 'mine=1' or 'person_id', not both.",

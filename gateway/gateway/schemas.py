@@ -54,9 +54,10 @@ Day = Annotated[Date, AfterValidator(_year_in_range)]
 Period = Literal["day", "morning", "afternoon"]
 Kind = Literal["desk", "room", "equipment"]
 BookingStatus = Literal["confirmed", "checked_in", "ended", "cancelled", "released"]
-Code = Annotated[str, Field(min_length=1, max_length=50, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")]
+# Limits of the booking service's own validation (booking.domain.places).
+Code = Annotated[str, Field(min_length=1, max_length=40)]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
-Text = Annotated[str, Field(max_length=500)]
+Text = Annotated[str, Field(max_length=200)]
 
 
 def _timezone(value: str) -> str:
@@ -355,11 +356,22 @@ class RulesBySite(Out):
 
 
 class RulesBody(Body):
-    max_days_ahead: int = Field(ge=0, le=3660)
-    max_recurring_days_ahead: int = Field(ge=0, le=3660)
-    max_duration_minutes: int = Field(ge=5, le=1440)
-    checkin_opens_minutes_before: int = Field(ge=0, le=240)
-    release_after_minutes: int = Field(ge=0, le=1440)
+    """The rules to change; the others keep their current value."""
+
+    max_days_ahead: int | None = Field(None, ge=0, le=3660)
+    max_recurring_days_ahead: int | None = Field(None, ge=0, le=3660)
+    max_duration_minutes: int | None = Field(None, ge=5, le=1440)
+    checkin_opens_minutes_before: int | None = Field(None, ge=0, le=240)
+    release_after_minutes: int | None = Field(None, ge=0, le=1440)
+
+    @model_validator(mode="after")
+    def _something(self):
+        if not self.model_fields_set:
+            raise _when_error("nothing_to_change", "max_days_ahead")
+        for name in self.model_fields_set:
+            if getattr(self, name) is None:
+                raise _when_error("not_integer", name)
+        return self
 
 
 # --- admin: catalogue entities --------------------------------------------------------
@@ -377,7 +389,7 @@ class SiteCreate(Body):
     midday_time: ClockTime | None = None
     closing_time: ClockTime | None = None
     closed_weekdays: list[Weekday] | None = Field(None, max_length=7, description="1 = Monday")
-    closed_dates: list[Day] | None = Field(None, max_length=366)
+    closed_dates: list[Day] | None = Field(None, max_length=400)
     holiday_country: str | None = Field(None, min_length=2, max_length=2)
     holiday_subdivision: str | None = Field(None, max_length=10)
 
@@ -411,17 +423,17 @@ class FloorCreate(Body):
     building_id: UUID
     code: Code
     name: Name
-    level: int | None = Field(None, ge=-20, le=200)
-    plan_width: int | None = Field(None, ge=1, le=100000)
-    plan_height: int | None = Field(None, ge=1, le=100000)
+    level: int | None = Field(None, ge=-10, le=200)
+    plan_width: int | None = Field(None, ge=10, le=100000)
+    plan_height: int | None = Field(None, ge=10, le=100000)
 
 
 class FloorUpdate(Body):
     code: Code | None = None
     name: Name | None = None
-    level: int | None = Field(None, ge=-20, le=200)
-    plan_width: int | None = Field(None, ge=1, le=100000)
-    plan_height: int | None = Field(None, ge=1, le=100000)
+    level: int | None = Field(None, ge=-10, le=200)
+    plan_width: int | None = Field(None, ge=10, le=100000)
+    plan_height: int | None = Field(None, ge=10, le=100000)
 
 
 class ZoneCreate(Body):
@@ -437,21 +449,22 @@ class ZoneUpdate(Body):
     team_id: UUID | None = None
 
 
-AttributeValue = bool | int | float | Annotated[str, Field(max_length=200)]
+AttributeValue = bool | int | float | Annotated[str, Field(max_length=100)]
+AttributeName = Annotated[str, Field(min_length=1, max_length=40)]
 
 
 class ResourceCreate(Body):
+    """A desk, room or equipment; its floor and site are those of its zone."""
+
     zone_id: UUID
-    floor_id: UUID | None = Field(None, description="optional: taken from the zone")
-    site_id: UUID | None = Field(None, description="optional: taken from the zone")
     kind: Kind
     code: Code
     name: Name
-    capacity: int | None = Field(None, ge=1, le=1000)
-    attributes: dict[Annotated[str, Field(pattern=r"^[A-Za-z0-9_\-]{1,50}$")], AttributeValue] | None = Field(
-        None, max_length=50, description='e.g. {"screens": 2, "docking_station": true}'
+    capacity: int | None = Field(None, ge=1, le=10000)
+    attributes: dict[AttributeName, AttributeValue] | None = Field(
+        None, max_length=30, description='e.g. {"screens": 2, "docking_station": true}'
     )
-    restricted_team_ids: list[UUID] | None = Field(None, max_length=100)
+    restricted_team_ids: list[UUID] | None = Field(None, max_length=50)
     x: float | None = None
     y: float | None = None
 

@@ -56,7 +56,8 @@ _KEYS = {
 # Our own PydanticCustomError types are catalogue keys themselves.
 _CUSTOM = {
     "year_out_of_range", "end_before_start", "booking_when", "availability_when", "one_place",
-    "bad_attribute", "mine_or_person", "hours_order", "timezone", "missing",
+    "bad_attribute", "mine_or_person", "hours_order", "timezone", "missing", "nothing_to_change",
+    "not_integer",
 }
 
 

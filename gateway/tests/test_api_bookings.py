@@ -188,6 +188,11 @@ async def test_admin_entities_and_imports(client, tokens, booking):
                                    "timezone": "Europe/Paris", "opening_time": "07:00:00",
                                    "midday_time": "12:30:00", "closing_time": "18:00:00",
                                    "closed_weekdays": [6, 7]}
+    r = await client.put(f"/api/v1/sites/{booking.SITE_ID}/rules/room", headers=admin,
+                         json={"max_days_ahead": 20})
+    assert r.status == 200 and (await r.json()) == {"max_days_ahead": 20}
+    assert booking.calls_to("set_rules")[0].kwargs["rules"] == {"max_days_ahead": 20}
+    assert booking.calls_to("set_rules")[0].kwargs["resource_kind"] == "room"
     r = await client.patch(f"/api/v1/zones/{booking.ZONE_ID}", headers=admin,
                            json={"name": "Zone RH"})
     assert r.status == 200

@@ -172,7 +172,9 @@ async def test_unknown_rule_kind_is_404(client, tokens, booking):
 
 
 @pytest.mark.parametrize("body, field", [
-    ({"max_days_ahead": 30}, "max_recurring_days_ahead"),
+    ({}, "max_days_ahead"),
+    ({"max_days_ahead": None}, "max_days_ahead"),
+    ({"max_days_ahead": 30, "max_weeks_ahead": 3}, "max_weeks_ahead"),
     ({"max_days_ahead": "30", "max_recurring_days_ahead": 90, "max_duration_minutes": 600,
       "checkin_opens_minutes_before": 15, "release_after_minutes": 30}, "max_days_ahead"),
     ({"max_days_ahead": 99999, "max_recurring_days_ahead": 90, "max_duration_minutes": 600,
@@ -188,7 +190,10 @@ async def test_rules_body_errors(client, tokens, booking, body, field):
     ("/api/v1/resources", {"zone_id": FLOOR, "kind": "desk", "code": "D1", "name": "D1",
                            "capacity": 0}, "capacity"),
     ("/api/v1/resources", {"zone_id": FLOOR, "kind": "sofa", "code": "D1", "name": "D1"}, "kind"),
-    ("/api/v1/resources", {"zone_id": FLOOR, "kind": "desk", "code": "D 1", "name": "D1"}, "code"),
+    ("/api/v1/resources", {"zone_id": FLOOR, "kind": "desk", "code": "D" * 41, "name": "D1"},
+     "code"),
+    ("/api/v1/resources", {"zone_id": FLOOR, "site_id": FLOOR, "kind": "desk", "code": "D1",
+                           "name": "D1"}, "site_id"),
     ("/api/v1/resources", {"zone_id": FLOOR, "kind": "desk", "code": "D1", "name": "D1",
                            "attributes": {"screens": [1, 2]}}, "attributes.screens"),
     ("/api/v1/sites", {"code": "S", "name": ""}, "name"),

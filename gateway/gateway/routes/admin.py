@@ -90,7 +90,8 @@ async def delete_site(call: Call):
 async def set_rules(call: Call):
     call.check(Action.MANAGE_RULES, call.path["id"])
     result = await call.rpc("set_rules", actor=call.actor.for_rpc(), site_id=str(call.path["id"]),
-                            resource_kind=call.path["kind"], rules=call.body.model_dump())
+                            resource_kind=call.path["kind"],
+                            rules=call.body.model_dump(exclude_unset=True))
     return ok(result)
 
 
@@ -159,7 +160,6 @@ async def delete_zone(call: Call):
           action=Action.MANAGE_CATALOG, body=ResourceCreate, response=Resource, status=201,
           errors=(404, 409))
 async def create_resource(call: Call):
-    call.check(Action.MANAGE_CATALOG, call.body.site_id)
     return await _create(call, "resource")
 
 
@@ -167,8 +167,6 @@ async def create_resource(call: Call):
            action=Action.MANAGE_CATALOG, body=ResourceUpdate, response=Resource, errors=(409,))
 async def update_resource(call: Call):
     call.check(Action.MANAGE_CATALOG, await _resource_site(call))
-    if call.body.site_id is not None:
-        call.check(Action.MANAGE_CATALOG, call.body.site_id)
     return await _update(call, "resource")
 
 
