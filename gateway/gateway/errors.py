@@ -143,8 +143,7 @@ def _from_http_exception(exc: web.HTTPException, request: web.Request) -> web.Re
     if isinstance(exc, web.HTTPMethodNotAllowed):
         params = {"method": exc.method, "allowed": ", ".join(sorted(exc.allowed_methods))}
     elif isinstance(exc, web.HTTPRequestEntityTooLarge):
-        params = {"limit": request.app[REQUEST_LIMIT_KEY] if REQUEST_LIMIT_KEY in request.app
-                  else request._client_max_size}
+        params = {"limit": request.app.get(REQUEST_LIMIT_KEY, "")}
     elif exc.status == 415:
         params = {"expected": "application/json"}
     headers = {k: v for k, v in exc.headers.items() if k.lower() in ("allow", "www-authenticate")}
@@ -169,8 +168,9 @@ async def error_middleware(request: web.Request, handler):
         if mapped is None:
             log.error(
                 "remote error",
+                # Not exc.value: it may quote personal data; the service logs its own trace.
                 extra={"exc_type": exc.exc_type, "exc_path": exc.exc_path,
-                       "service": exc.service, "method": exc.method, "value": exc.value},
+                       "service": exc.service, "method": exc.method},
             )
             return _internal(request)
         status, code, message, details = mapped

@@ -87,8 +87,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "'{field}' must be an id (UUID).",
     },
     "not_datetime": {
-        "fr": "« {field} » doit être une date et heure ISO 8601 avec fuseau, par ex. 2026-03-10T09:00:00+01:00.",
-        "en": "'{field}' must be an ISO 8601 date and time with an offset, e.g. 2026-03-10T09:00:00+01:00.",
+        "fr": ("« {field} » doit être une date et heure ISO 8601 avec fuseau, "
+               "par ex. 2026-03-10T09:00:00+01:00."),
+        "en": ("'{field}' must be an ISO 8601 date and time with an offset, "
+               "e.g. 2026-03-10T09:00:00+01:00."),
     },
     "naive_datetime": {
         "fr": "« {field} » doit préciser son fuseau horaire (par ex. +01:00 ou Z).",
@@ -191,7 +193,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The Idempotency-Key header must be 1 to 200 printable characters.",
     },
     "bad_attribute": {
-        "fr": "« attributes » est une liste d'attributs séparés par des virgules (lettres, chiffres, _ et -).",
+        "fr": ("« attributes » est une liste d'attributs séparés par des virgules "
+               "(lettres, chiffres, _ et -)."),
         "en": "'attributes' is a comma-separated list of attributes (letters, digits, _ and -).",
     },
     "csv_empty": {

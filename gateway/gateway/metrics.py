@@ -22,7 +22,7 @@ class Metrics:
         )
         self.latency = Histogram(
             "escale_gateway_request_seconds", "HTTP request latency",
-            ["method", "route"], buckets=LATENCY_BUCKETS, registry=self.registry,
+            ["method", "route", "status"], buckets=LATENCY_BUCKETS, registry=self.registry,
         )
         self.rpc_latency = Histogram(
             "escale_gateway_rpc_seconds", "RPC round trip to a service",

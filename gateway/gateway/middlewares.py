@@ -43,7 +43,7 @@ async def observe_middleware(request: web.Request, handler):
         route = _route_label(request)
         metrics = request.app[METRICS_KEY]
         metrics.requests.labels(request.method, route, str(status)).inc()
-        metrics.latency.labels(request.method, route).observe(elapsed)
+        metrics.latency.labels(request.method, route, str(status)).observe(elapsed)
         actor = request.get(ACTOR_KEY)
         log.info(
             "request",

@@ -203,7 +203,8 @@ class RpcClient:
                     raise ServiceUnavailable(service, "no queue takes its requests") from exc
                 except (aiormq.exceptions.AMQPError, aio_pika.exceptions.ChannelInvalidStateError,
                         ConnectionError, RuntimeError) as exc:
-                    raise ServiceUnavailable(service, f"publish failed: {type(exc).__name__}") from exc
+                    reason = f"publish failed: {type(exc).__name__}"
+                    raise ServiceUnavailable(service, reason) from exc
                 reply = await future
         except TimeoutError:
             self._alive_until.pop(service, None)
@@ -267,4 +268,5 @@ class RpcClient:
         except (aiormq.exceptions.AMQPError, aio_pika.exceptions.ChannelInvalidStateError,
                 ConnectionError, RuntimeError) as exc:
             self._probe_channel = None
-            raise ServiceUnavailable(queue.removeprefix("rpc-"), f"probe failed: {type(exc).__name__}") from exc
+            reason = f"probe failed: {type(exc).__name__}"
+            raise ServiceUnavailable(queue.removeprefix("rpc-"), reason) from exc

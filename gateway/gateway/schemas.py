@@ -100,7 +100,9 @@ class BookingCreate(Body):
     """A slot (``start`` and ``end``) or a day part (``date`` and ``period``)."""
 
     resource_id: UUID
-    start: When | None = Field(None, description="ISO 8601 with offset, e.g. 2026-03-10T09:00:00+01:00")
+    start: When | None = Field(
+        None, description="ISO 8601 with offset, e.g. 2026-03-10T09:00:00+01:00"
+    )
     end: When | None = Field(None, description="ISO 8601 with offset; after start")
     date: Day | None = Field(None, description="YYYY-MM-DD, in the site's time zone")
     period: Period | None = Field(None, description="day (default with date), morning or afternoon")

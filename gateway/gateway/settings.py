@@ -75,7 +75,9 @@ class Settings:
             if not 0 < timeout <= 300:
                 raise ValueError
         except ValueError:
-            raise SettingsError("ESCALE_RPC_TIMEOUT must be a number of seconds in (0, 300]") from None
+            raise SettingsError(
+                "ESCALE_RPC_TIMEOUT must be a number of seconds in (0, 300]"
+            ) from None
         level = get("ESCALE_LOG_LEVEL").upper()
         if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
             raise SettingsError("ESCALE_LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL")

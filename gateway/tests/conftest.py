@@ -82,7 +82,8 @@ def booking_of(actor: dict, request: dict) -> dict:
         "resource_id": request["resource_id"], "resource_kind": "desk",
         "resource_name": "Bureau CCAS 01", "site_id": SITE_ID, "floor_id": FLOOR_ID,
         "zone_id": ZONE_ID, "person_id": request.get("person_id") or actor["person_id"],
-        "series_id": None, "period": request.get("period", "slot"), "title": request.get("title", ""),
+        "series_id": None, "period": request.get("period", "slot"),
+        "title": request.get("title", ""),
         "source": "api", "created_at": "2026-03-01T10:00:00+01:00", "checked_in_at": None,
     }
 

@@ -51,7 +51,8 @@ async def test_naive_datetime_message_in_both_languages(client, tokens):
                                           headers=tokens.auth("agent")), 422)
     assert "fuseau" in fr["message"]
     en = await error_of(await client.post("/api/v1/bookings", json=body,
-                                          headers=tokens.auth("agent", **{"Accept-Language": "en"})),
+                                          headers=tokens.auth("agent",
+                                                              **{"Accept-Language": "en"})),
                         422)
     assert "offset" in en["message"]
 
@@ -96,7 +97,7 @@ async def test_bad_idempotency_key(client, tokens, booking, key):
 @pytest.mark.parametrize("query, field", [
     (f"start={START}&end={END}", "floor_id"),
     (f"floor_id={FLOOR}&site_id={FLOOR}&date=2026-03-10", "floor_id"),
-    (f"floor_id=third&date=2026-03-10", "floor_id"),
+    ("floor_id=third&date=2026-03-10", "floor_id"),
     (f"floor_id={FLOOR}&start=2026-03-10T09:00:00&end=2026-03-10T10:00:00", "start"),
     (f"floor_id={FLOOR}&start={END}&end={START}", "end"),
     (f"floor_id={FLOOR}", "start"),
@@ -227,7 +228,8 @@ async def test_csv_bigger_than_json_limit_is_accepted(client, tokens, booking):
     lines = "code,name\n" + "".join(f"D{i},Bureau {i}\n" for i in range(20000))
     assert 64 * 1024 < len(lines.encode()) < 2 * 1024 * 1024
     r = await client.post("/api/v1/imports/resources", data=lines.encode(),
-                          headers=tokens.auth("admin", **{"Content-Type": "text/csv; charset=utf-8"}))
+                          headers=tokens.auth("admin",
+                                              **{"Content-Type": "text/csv; charset=utf-8"}))
     assert r.status == 200, await r.text()
     assert (await r.json())["created"] == 20001
     (call,) = booking.calls_to("import_resources")

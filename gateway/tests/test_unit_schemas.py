@@ -69,7 +69,8 @@ def test_booking_errors_name_the_field(data, field, words):
 
 def test_query_datetime_accepts_an_unescaped_plus():
     q = AvailabilityQuery.model_validate(
-        {"floor_id": DESK, "start": "2026-03-10T09:00:00 01:00", "end": "2026-03-10T10:00:00 01:00"})
+        {"floor_id": DESK, "start": "2026-03-10T09:00:00 01:00",
+         "end": "2026-03-10T10:00:00 01:00"})
     assert q.to_kwargs()["start"] == "2026-03-10T09:00:00+01:00"
 
 

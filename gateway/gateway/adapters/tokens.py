@@ -169,13 +169,16 @@ def list_tokens(database_url: str) -> list[TokenRecord]:
 class TokenStore:
     """The gateway's narrow view of its token table: find a token by value."""
 
-    def __init__(self, database_url: str, *, min_size: int = 1, max_size: int = 10):
+    def __init__(self, database_url: str, *, min_size: int = 1, max_size: int = 10,
+                 timeout: float = 3.0):
         from psycopg_pool import AsyncConnectionPool
 
         self._pool = AsyncConnectionPool(
             database_url,
             min_size=min_size,
             max_size=max_size,
+            # A request waits at most this long for a connection, then fails (503).
+            timeout=timeout,
             open=False,
             kwargs={"autocommit": True, "row_factory": dict_row},
             name="gateway-tokens",

@@ -76,7 +76,8 @@ async def get_booking(call: Call):
     return ok(result)
 
 
-@api.delete("/bookings/{id}", summary="Cancel a booking (scope=following: and the rest of its series)",
+@api.delete("/bookings/{id}",
+            summary="Cancel a booking (scope=following: and the rest of its series)",
             tag=TAG, action=Action.CANCEL_BOOKING, query=CancelQuery, response=Cancelled,
             errors=(409,))
 async def cancel_booking(call: Call):

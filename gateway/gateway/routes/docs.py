@@ -23,7 +23,7 @@ STATIC = f"{PREFIX}/docs/static"
 
 _INIT_JS = """window.addEventListener("load", function () {
   window.ui = SwaggerUIBundle({
-    url: "%s/openapi.json",
+    url: "PREFIX/openapi.json",
     dom_id: "#swagger-ui",
     deepLinking: true,
     validatorUrl: null,
@@ -31,7 +31,7 @@ _INIT_JS = """window.addEventListener("load", function () {
     layout: "BaseLayout"
   });
 });
-""" % PREFIX
+""".replace("PREFIX", PREFIX)
 
 _TEXT = {
     "fr": {"title": "API Escale", "intro": "Documentation de l'API HTTP d'Escale.",
@@ -82,9 +82,9 @@ async def openapi_json(request: web.Request) -> web.Response:
 
 
 async def docs_page(request: web.Request) -> web.Response:
-    page = request.app[DOCS_HTML_KEY][language_of(request)]
-    return web.Response(text=page, content_type="text/html",
-                        headers={"Content-Security-Policy": CSP, "Content-Language": language_of(request)})
+    language = language_of(request)
+    return web.Response(text=request.app[DOCS_HTML_KEY][language], content_type="text/html",
+                        headers={"Content-Security-Policy": CSP, "Content-Language": language})
 
 
 async def docs_init(request: web.Request) -> web.Response:
