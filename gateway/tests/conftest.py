@@ -20,6 +20,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
+from urllib.parse import quote
 
 import aio_pika
 import pytest
@@ -28,6 +29,7 @@ from aio_pika import ExchangeType, Message
 from gateway.adapters.tokens import issue_token, list_tokens, revoke_token
 from gateway.app import create_app
 from gateway.settings import Settings
+from tests.support.servers import AMQP_BASE, _rabbitmqctl
 
 SITE_ID = "5a1c0000-0000-4000-8000-000000000001"
 OTHER_SITE_ID = "5a1c0000-0000-4000-8000-000000000002"
@@ -238,6 +240,26 @@ class FakeBooking:
                         content_type="application/json"),
                 routing_key=message.reply_to,
             )
+
+
+@pytest.fixture(scope="session")
+def gateway_vhost(run_id):
+    """A RabbitMQ vhost of the gateway tests' own.
+
+    Not the run's shared vhost: other test folders start the real booking
+    service there, and it would share ``rpc-booking`` with the fake.
+    """
+    vhost = f"escale-test-{run_id}-gateway"
+    _rabbitmqctl("add_vhost", vhost)
+    _rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
+    yield vhost
+    _rabbitmqctl("delete_vhost", vhost)
+
+
+@pytest.fixture(scope="session")
+def amqp_uri(gateway_vhost):
+    """Overrides the run's vhost for every gateway test."""
+    return f"{AMQP_BASE}/{quote(gateway_vhost, safe='')}"
 
 
 @pytest.fixture(scope="session")

@@ -94,11 +94,11 @@ async def test_database_down(aiohttp_client, amqp_uri, tokens, booking):
     assert time.perf_counter() - started < 5
 
 
-async def test_reconnects_by_itself(client, tokens, booking, run_id):
+async def test_reconnects_by_itself(client, tokens, booking, gateway_vhost):
     agent = tokens.auth("agent")
     assert (await client.get("/api/v1/people?q=a", headers=agent)).status == 200
     closer = await asyncio.create_subprocess_exec(
-        "rabbitmqctl", "-q", "close_all_connections", "--vhost", f"escale-test-{run_id}",
+        "rabbitmqctl", "-q", "close_all_connections", "--vhost", gateway_vhost,
         "--limit", "50", "reconnection test",
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
     assert await asyncio.wait_for(closer.wait(), 60) == 0
