@@ -185,7 +185,9 @@ class FakeBooking:
     async def start(self) -> None:
         self.reset()
         self._connection = await aio_pika.connect_robust(self.amqp_uri)
-        channel = await self._connection.channel()
+        # No publisher confirms on replies (nameko's responder does not wait
+        # for them either): a confirm per reply would serialise the fake.
+        channel = await self._connection.channel(publisher_confirms=False)
         await channel.set_qos(prefetch_count=50)
         self._exchange = await channel.declare_exchange("nameko-rpc", ExchangeType.TOPIC,
                                                         durable=True)
