@@ -79,11 +79,17 @@ class CatalogCache:
         )
         self._connection.close_callbacks.add(self._on_connection_lost)
         self._connection.reconnect_callbacks.add(self._on_reconnected)
-        channel = await self._connection.channel()
-        exchange = await channel.declare_exchange(EVENTS_EXCHANGE, ExchangeType.TOPIC, durable=True)
-        queue = await channel.declare_queue(self.queue_name, exclusive=True, auto_delete=True)
-        await queue.bind(exchange, routing_key=ROUTING_KEY)
-        await queue.consume(self._on_event)
+        try:
+            channel = await self._connection.channel()
+            exchange = await channel.declare_exchange(EVENTS_EXCHANGE, ExchangeType.TOPIC,
+                                                      durable=True)
+            queue = await channel.declare_queue(self.queue_name, exclusive=True, auto_delete=True)
+            await queue.bind(exchange, routing_key=ROUTING_KEY)
+            await queue.consume(self._on_event)
+        except BaseException:
+            connection, self._connection = self._connection, None
+            await connection.close()
+            raise
         self._live = True
 
     async def stop(self) -> None:

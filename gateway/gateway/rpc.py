@@ -114,17 +114,24 @@ class RpcClient:
             reconnect_interval=RECONNECT_INTERVAL,
         )
         self._connection.reconnect_callbacks.add(self._on_reconnect)
-        self._channel = await self._connection.channel(
-            publisher_confirms=True, on_return_raises=True
-        )
-        self._exchange = await self._channel.declare_exchange(
-            RPC_EXCHANGE, ExchangeType.TOPIC, durable=True
-        )
-        queue = await self._channel.declare_queue(
-            self._reply_key, exclusive=True, auto_delete=True
-        )
-        await queue.bind(self._exchange, routing_key=self._reply_key)
-        await queue.consume(self._on_reply, no_ack=True)
+        try:
+            self._channel = await self._connection.channel(
+                publisher_confirms=True, on_return_raises=True
+            )
+            exchange = await self._channel.declare_exchange(
+                RPC_EXCHANGE, ExchangeType.TOPIC, durable=True
+            )
+            queue = await self._channel.declare_queue(
+                self._reply_key, exclusive=True, auto_delete=True
+            )
+            await queue.bind(exchange, routing_key=self._reply_key)
+            await queue.consume(self._on_reply, no_ack=True)
+        except BaseException:
+            # Half-open: close it, the caller retries from scratch.
+            connection, self._connection = self._connection, None
+            await connection.close()
+            raise
+        self._exchange = exchange
 
     async def close(self) -> None:
         for future in self._pending.values():
