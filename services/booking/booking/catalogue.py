@@ -32,7 +32,7 @@ def list_resources(store: BookingStore, site_id=None, floor_id=None, zone_id=Non
     if kind is not None and kind not in RESOURCE_KINDS:
         raise errors.Invalid("kind must be desk, room or equipment.", field="kind")
     with store.unit() as unit:
-        return [plain(r) for r in unit.resources(site_id, floor_id, zone_id, kind)]
+        return unit.resources(site_id, floor_id, zone_id, kind)  # already JSON-ready
 
 
 def get_resource(store: BookingStore, resource_id: str) -> dict:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from datetime import datetime, timedelta
 
 from .domain import errors, events
@@ -80,44 +81,47 @@ def _event(unit: Unit, event_type: str, now: datetime, booking: dict, resource_r
 def create_booking(store: BookingStore, now: datetime, actor: Actor, request: dict,
                    idempotency_key: str | None = None, source: str = "api") -> dict:
     request = _validate_request(request)
-    request_hash = hashlib.sha256(json.dumps(request, sort_keys=True).encode()).hexdigest()
+    if idempotency_key is not None and not (1 <= len(idempotency_key) <= 200):
+        raise errors.Invalid("Idempotency-Key is 1 to 200 characters.", field="Idempotency-Key")
+    if idempotency_key is None and "rrule" not in request:
+        # The hot path: one read, then one atomic insert of booking and event.
+        with store.unit(transaction=False) as unit:
+            return _book(unit, now, actor, request, source)
     with store.unit() as unit:
-        resource_row = unit.resource_row(request["resource_id"])
-        resource = resource_from_row(resource_row)
-        site_row = unit.site_row(resource.site_id)
-        site = site_from_row(site_row)
-        person_id = booking_person(actor, request.get("person_id"), site.id)
-        person = unit.person(person_id)  # the person must exist
-        key_owner = actor.person_id or person_id
         if idempotency_key is not None:
-            if not (1 <= len(idempotency_key) <= 200):
-                raise errors.Invalid("Idempotency-Key is 1 to 200 characters.", field="Idempotency-Key")
+            key_owner = actor.person_id or request.get("person_id") or "-"
+            request_hash = hashlib.sha256(json.dumps(request, sort_keys=True).encode()).hexdigest()
             earlier = unit.claim_idempotency_key(key_owner, idempotency_key, request_hash)
             if earlier is not None:
                 return earlier
-
-        rules = unit.rules(site.id, resource.kind)
-        teams = unit.person_team_ids(person["id"])
-        first, period = _requested_interval(site, request)
-        title = request.get("title", "")
-        created_by = actor.person_id
-
-        def book(interval, series_id=None, recurring=False):
-            check_booking(site, rules, resource, interval, now, teams, recurring=recurring)
-            booking = unit.insert_booking(
-                resource, person["id"], interval, period, title, series_id, source, created_by
-            )
-            _event(unit, events.BOOKING_CREATED, now, booking, resource_row, site_row)
-            return booking
-
-        if "rrule" not in request:
-            result = {"booking": book(first)}
-        else:
-            result = _book_series(unit, site, rules, resource, person["id"], request, first, period, now, book)
-
+        result = _book(unit, now, actor, request, source)
         if idempotency_key is not None:
             unit.store_idempotent_response(key_owner, idempotency_key, result)
         return result
+
+
+def _book(unit: Unit, now: datetime, actor: Actor, request: dict, source: str) -> dict:
+    context = unit.booking_context(request["resource_id"], request.get("person_id") or actor.person_id)
+    person_id = booking_person(actor, request.get("person_id"), context.site.id)
+    if context.person is None:
+        raise errors.NotFound("No such person.", field="person_id")
+    first, period = _requested_interval(context.site, request)
+    title = request.get("title", "")
+
+    def book(interval, series_id=None, recurring=False):
+        check_booking(context.site, context.rules, context.resource, interval, now,
+                      context.team_ids, recurring=recurring)
+        booking = context.new_booking(str(uuid.uuid4()), person_id, interval, period, title,
+                                      series_id, source, now)
+        event = events.booking_event(events.BOOKING_CREATED, now, booking, context.person,
+                                     context.resource_event, context.site_event)
+        unit.insert_booking(booking, context.resource, interval, actor.person_id, event)
+        return booking
+
+    if "rrule" not in request:
+        return {"booking": book(first)}
+    return _book_series(unit, context.site, context.rules, context.resource, person_id,
+                        request, first, period, now, book)
 
 
 def _book_series(unit, site, rules, resource, person_id, request, first, period, now, book):
@@ -238,7 +242,8 @@ def availability(store: BookingStore, now: datetime, actor: Actor, start=None, e
         raise errors.Invalid("min_capacity must be a positive whole number.", field="min_capacity")
     with store.unit() as unit:
         rows = unit.resources(site_id=site_id, floor_id=floor_id, zone_id=zone_id, kind=kind)
-        resources = [resource_from_row(r) for r in rows if matches(resource_from_row(r), attributes, min_capacity)]
+        resources = [resource for resource in map(resource_from_row, rows)
+                     if matches(resource, attributes, min_capacity)]
         site = unit.site(resources[0].site_id if resources else _scope_site(unit, site_id, floor_id, zone_id))
         if date is not None or period is not None:
             interval = period_interval(site, parse_day(date), period or "day")
@@ -256,13 +261,11 @@ def availability(store: BookingStore, now: datetime, actor: Actor, start=None, e
             zones = unit.team_zone_ids(near_team_id)
             anchors = unit.team_anchor_points(near_team_id, sorted({r.floor_id for r in resources}), interval)
             ranked = rank_near_team(ranked, zones, anchors)
-        by_id = {str(r["id"]): r for r in rows}
-        from .adapters.store import plain
-
+        by_id = {r["id"]: r for r in rows}  # ids are already text
         return {
             "start": interval.start.isoformat(),
             "end": interval.end.isoformat(),
-            "resources": [{**plain(by_id[res.id]), **status} for res, status in ranked],
+            "resources": [{**by_id[res.id], **status} for res, status in ranked],
         }
 
 

@@ -16,7 +16,9 @@ def open_pool(database_url: str, max_size: int) -> ConnectionPool:
         database_url,
         min_size=min(2, max_size),
         max_size=max_size,
-        kwargs={"row_factory": dict_row},
+        # Autocommit: a unit of work opens its own transaction when it needs one,
+        # and single-statement writes skip BEGIN/COMMIT round trips.
+        kwargs={"row_factory": dict_row, "autocommit": True},
         open=False,
         timeout=10,
         name="booking",

@@ -41,6 +41,12 @@ RESOURCE_COLUMNS = (
     "id, site_id, floor_id, zone_id, kind, code, name, capacity, attributes, "
     "restricted_team_ids, x, y"
 )
+# The same columns with ids already as text: lists of hundreds of resources
+# go out as JSON, and converting UUIDs in Python costs more than the query.
+RESOURCE_TEXT_COLUMNS = (
+    "id::text, site_id::text, floor_id::text, zone_id::text, kind, code, name, capacity, "
+    "attributes, restricted_team_ids::text[], x, y"
+)
 PERSON_COLUMNS = (
     "p.id, p.email, p.display_name, p.given_name, p.family_name, p.department, p.job_title, "
     "p.phone_extension, p.language"
@@ -116,9 +122,14 @@ class BookingStore:
         self.pool = pool
 
     @contextmanager
-    def unit(self) -> Iterator["Unit"]:
+    def unit(self, transaction: bool = True) -> Iterator["Unit"]:
+        """A unit of work; ``transaction=False`` for one read then one atomic
+        statement, which saves the BEGIN and COMMIT round trips."""
         with self.pool.connection() as conn:
-            with conn.transaction():
+            if transaction:
+                with conn.transaction():
+                    yield Unit(conn)
+            else:
                 yield Unit(conn)
 
     def ping(self) -> None:
@@ -175,7 +186,8 @@ class Unit:
             clauses.append("kind = %s")
             params.append(kind)
         return self._all(
-            f"SELECT {RESOURCE_COLUMNS} FROM resource WHERE {' AND '.join(clauses)} ORDER BY kind, code",
+            f"SELECT {RESOURCE_TEXT_COLUMNS} FROM resource WHERE {' AND '.join(clauses)} "
+            "ORDER BY kind, code",
             params,
         )
 
@@ -291,6 +303,32 @@ class Unit:
         )
 
     # -- bookings -------------------------------------------------------------
+    def booking_context(self, resource_id, person_id) -> "BookingContext":
+        """Everything a booking decision needs, in one round trip."""
+        rid, pid = _uuid_or_none(resource_id), _uuid_or_none(person_id)
+        row = rid and self._one(
+            """
+            SELECT r.id, r.site_id, r.floor_id, r.zone_id, r.kind, r.code, r.name, r.capacity,
+                   r.attributes, r.restricted_team_ids, r.x, r.y,
+                   s.name AS site_name, s.timezone, s.opening_time, s.midday_time, s.closing_time,
+                   s.closed_weekdays, s.closed_dates, s.holiday_country, s.holiday_subdivision,
+                   br.max_days_ahead, br.max_recurring_days_ahead, br.max_duration_minutes,
+                   br.checkin_opens_minutes_before, br.release_after_minutes,
+                   p.id AS person_id, p.email AS person_email, p.display_name AS person_name,
+                   p.language AS person_language,
+                   ARRAY(SELECT m.team_id FROM team_member m WHERE m.person_id = p.id) AS team_ids
+              FROM resource r
+              JOIN site s ON s.id = r.site_id
+              LEFT JOIN booking_rule br ON br.site_id = r.site_id AND br.resource_kind = r.kind
+              LEFT JOIN person p ON p.id = %s AND p.active
+             WHERE r.id = %s AND r.active
+            """,
+            (pid, rid),
+        )
+        if not row:
+            raise errors.NotFound("No such resource.", field="resource_id")
+        return BookingContext.from_row(row)
+
     def create_series(self, resource_id: str, person_id: str, rrule: str) -> str:
         row = self._one(
             "INSERT INTO booking_series (resource_id, person_id, rrule) VALUES (%s, %s, %s) RETURNING id",
@@ -298,39 +336,41 @@ class Unit:
         )
         return str(row["id"])
 
-    def insert_booking(
-        self,
-        resource: Resource,
-        person_id: str,
-        interval: Interval,
-        period: str,
-        title: str,
-        series_id: str | None,
-        source: str,
-        created_by: str | None,
-    ) -> dict:
-        """Insert an active booking, or raise the conflict that stops it.
+    def insert_booking(self, booking: dict, resource: Resource, interval: Interval,
+                       created_by: str | None, event: dict) -> None:
+        """Insert an active booking and its event in one atomic statement, or
+        raise the conflict that stops it.
 
-        The insert runs in a savepoint so that a conflict inside a series
-        leaves the rest of the transaction usable.
+        Inside a transaction (a series, an idempotent request) the statement
+        runs in a savepoint, so a conflict leaves the rest usable.
         """
+        statement = """
+            WITH new AS (
+                INSERT INTO booking (id, resource_id, resource_kind, person_id, during, period,
+                                     title, series_id, source, created_by, created_at, updated_at)
+                VALUES (%(id)s, %(resource_id)s, %(resource_kind)s, %(person_id)s, %(during)s,
+                        %(period)s, %(title)s, %(series_id)s, %(source)s, %(created_by)s,
+                        %(created_at)s, %(created_at)s)
+                RETURNING id)
+            INSERT INTO outbox (event_id, event_type, payload)
+            SELECT %(event_id)s, %(event_type)s, %(payload)s FROM new
+        """
+        params = {
+            **booking,
+            "during": Range(interval.start, interval.end, "[)"),
+            "created_by": created_by,
+            "event_id": event["event_id"],
+            "event_type": event["type"],
+            "payload": Jsonb(event),
+        }
         try:
-            with self.conn.transaction():
-                row = self._one(
-                    """
-                    INSERT INTO booking (resource_id, resource_kind, person_id, during, period,
-                                         title, series_id, source, created_by)
-                    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id
-                    """,
-                    (
-                        resource.id, resource.kind, person_id,
-                        Range(interval.start, interval.end, "[)"),
-                        period, title, series_id, source, created_by,
-                    ),
-                )
+            if self.conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE:
+                self.conn.execute(statement, params)
+            else:
+                with self.conn.transaction():
+                    self.conn.execute(statement, params)
         except psycopg.errors.ExclusionViolation as exc:
-            raise self._conflict(exc.diag.constraint_name, resource, person_id, interval) from None
-        return self.booking(row["id"])
+            raise self._conflict(exc.diag.constraint_name, resource, booking["person_id"], interval) from None
 
     def _conflict(self, constraint, resource, person_id, interval) -> errors.Conflict:
         span = Range(interval.start, interval.end, "[)")
@@ -436,6 +476,51 @@ class Unit:
             (now, limit),
         )
         return [booking_dict(r) for r in rows]
+
+
+class BookingContext:
+    """A resource with its site, rules and the person a booking would be for."""
+
+    def __init__(self, resource: Resource, site: Site, rules: Rules, person: dict | None,
+                 team_ids: frozenset[str], resource_event: dict, site_event: dict):
+        self.resource, self.site, self.rules = resource, site, rules
+        self.person, self.team_ids = person, team_ids
+        self.resource_event, self.site_event = resource_event, site_event
+
+    @classmethod
+    def from_row(cls, row: dict) -> "BookingContext":
+        resource = resource_from_row(row)
+        site = site_from_row({**row, "id": row["site_id"], "name": row["site_name"]})
+        rules = DEFAULT_RULES[resource.kind]
+        if row["max_days_ahead"] is not None:
+            rules = Rules(**{k: row[k] for k in (
+                "max_days_ahead", "max_recurring_days_ahead", "max_duration_minutes",
+                "checkin_opens_minutes_before", "release_after_minutes")})
+        person = None
+        if row["person_id"] is not None:
+            person = {"id": str(row["person_id"]), "email": row["person_email"],
+                      "display_name": row["person_name"], "language": row["person_language"]}
+        resource_event = {"id": resource.id, "code": resource.code, "name": resource.name,
+                          "kind": resource.kind, "site_id": resource.site_id,
+                          "floor_id": resource.floor_id, "zone_id": resource.zone_id}
+        site_event = {"id": site.id, "name": site.name, "timezone": site.timezone}
+        return cls(resource, site, rules, person, frozenset(str(t) for t in row["team_ids"] or ()),
+                   resource_event, site_event)
+
+    def new_booking(self, booking_id: str, person_id: str, interval: Interval, period: str,
+                    title: str, series_id: str | None, source: str, now: datetime) -> dict:
+        """The wire shape of a booking about to be inserted."""
+        tz = self.site.tz
+        return {
+            "id": booking_id, "status": "confirmed",
+            "start": interval.start.astimezone(tz).isoformat(),
+            "end": interval.end.astimezone(tz).isoformat(),
+            "resource_id": self.resource.id, "resource_kind": self.resource.kind,
+            "resource_name": self.resource.name, "site_id": self.site.id,
+            "floor_id": self.resource.floor_id, "zone_id": self.resource.zone_id,
+            "person_id": person_id, "series_id": series_id, "period": period, "title": title,
+            "source": source, "created_at": now.isoformat(), "checked_in_at": None,
+        }
 
 
 def _conflict_view(booking: dict) -> dict:
