@@ -219,6 +219,25 @@ def check_in(store: BookingStore, now: datetime, actor: Actor, booking_id: str) 
         return updated
 
 
+def active_bookings(store: BookingStore, start: str, end: str, after: str | None = None,
+                    limit: int = 2000) -> dict:
+    """A page of active bookings overlapping a period, for consumers that
+    rebuild their state (presence after a restart or an emptied Redis)."""
+    start_at, end_at = parse_instant(start, "start"), parse_instant(end, "end")
+    if end_at <= start_at or end_at - start_at > timedelta(days=62):
+        raise errors.Invalid("Ask for a period of at most 62 days, end after start.", field="end")
+    if not isinstance(limit, int) or not 1 <= limit <= 5000:
+        raise errors.Invalid("limit must be from 1 to 5000.", field="limit")
+    if after is not None:
+        try:
+            after = str(uuid.UUID(after))
+        except (ValueError, TypeError, AttributeError):
+            raise errors.Invalid("after must be a booking id.", field="after") from None
+    with store.unit(transaction=False) as unit:
+        items = unit.active_between(start_at, end_at, after, limit)
+    return {"items": items, "next": items[-1]["booking"]["id"] if len(items) == limit else None}
+
+
 def end_finished(store: BookingStore, now: datetime, limit: int = 200) -> int:
     """Mark checked-in bookings whose time is over as ended (once, whatever the
     number of booking processes: rows are claimed with SKIP LOCKED)."""

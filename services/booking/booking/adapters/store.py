@@ -468,6 +468,43 @@ class Unit:
         )
         return [(r["x"], r["y"]) for r in rows]
 
+    def active_between(self, start: datetime, end: datetime, after: str | None, limit: int) -> list[dict]:
+        """Active bookings overlapping [start, end), with who and where, by id
+        (keyset pagination), shaped like the booking events."""
+        rows = self._all(
+            """
+            SELECT b.id, b.status, lower(b.during) AS start, upper(b.during) AS "end",
+                   b.resource_id, b.resource_kind, r.name AS resource_name, r.site_id, r.floor_id,
+                   r.zone_id, b.person_id, b.series_id, b.period, b.title, b.source, b.created_at,
+                   b.checked_in_at, s.timezone,
+                   r.code AS resource_code, s.name AS site_name,
+                   p.email, p.display_name, p.language
+              FROM booking b
+              JOIN resource r ON r.id = b.resource_id
+              JOIN site s ON s.id = r.site_id
+              JOIN person p ON p.id = b.person_id
+             WHERE b.status IN ('confirmed', 'checked_in') AND b.during && tstzrange(%s, %s, '[)')
+               AND (%s::uuid IS NULL OR b.id > %s::uuid)
+             ORDER BY b.id LIMIT %s
+            """,
+            (start, end, after, after, limit),
+        )
+        items = []
+        for row in rows:
+            extra = {k: row.pop(k) for k in ("resource_code", "site_name", "email", "display_name", "language")}
+            booking = booking_dict(row)
+            items.append({
+                "booking": booking,
+                "person": {"id": booking["person_id"], "email": extra["email"],
+                           "display_name": extra["display_name"], "language": extra["language"]},
+                "resource": {"id": booking["resource_id"], "code": extra["resource_code"],
+                             "name": booking["resource_name"], "kind": booking["resource_kind"],
+                             "site_id": booking["site_id"], "floor_id": booking["floor_id"],
+                             "zone_id": booking["zone_id"]},
+                "site": {"id": booking["site_id"], "name": extra["site_name"], "timezone": row["timezone"]},
+            })
+        return items
+
     def checked_in_past_end(self, now: datetime, limit: int) -> list[dict]:
         """Checked-in bookings whose time is over, claimed for this transaction."""
         rows = self._all(

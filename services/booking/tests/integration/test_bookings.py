@@ -164,3 +164,18 @@ def test_unknown_ids_and_bad_values_are_named(store, place):
     with pytest.raises(errors.Invalid) as caught:
         usecases.create_booking(store, now(), me, {"resource_id": place.desks[0], "start": "2030-01-01T10:00:00+01:00", "end": "2030-01-01T09:00:00+01:00"})
     assert caught.value.details["field"] == "end"
+
+
+def test_active_bookings_snapshot_pages_through_what_consumers_need(store, place):
+    for i in range(3):
+        usecases.create_booking(store, now(), agent(place, i),
+                                {"resource_id": place.desks[i], "date": day(11), "period": "day"})
+    start = datetime.fromisoformat(f"{day(11)}T00:00:00+00:00")
+    end = start + timedelta(days=1)
+    first = usecases.active_bookings(store, start.isoformat(), end.isoformat(), limit=2)
+    rest = usecases.active_bookings(store, start.isoformat(), end.isoformat(), after=first["next"], limit=2)
+    items = first["items"] + rest["items"]
+    mine = [i for i in items if i["resource"]["id"] in place.desks[:3]]
+    assert len(mine) == 3 and rest["next"] is None
+    assert {i["person"]["email"] for i in mine} == set(place.emails)
+    assert all(i["site"]["timezone"] == "Europe/Paris" for i in mine)
