@@ -21,7 +21,7 @@ from nameko.web.handlers import http  # noqa: E402
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest  # noqa: E402
 from werkzeug.wrappers import Response  # noqa: E402
 
-from . import catalogue, usecases  # noqa: E402
+from . import catalogue, directory, usecases  # noqa: E402
 from .dependencies import OUTBOX_PENDING, OUTBOX_PUBLISHED, Clock, Metrics, Relay, Store  # noqa: E402
 from .domain.access import Actor  # noqa: E402
 from .domain.errors import EXPECTED  # noqa: E402
@@ -132,6 +132,15 @@ class BookingService:
     @rpc(expected_exceptions=EXPECTED, sensitive_arguments=("email",))
     def get_person_by_email(self, email):
         return catalogue.get_person_by_email(self.store, email)
+
+    @command
+    def export_people(self, after=None, limit=1000, updated_since=None, person_ids=None):
+        """The directory with contacts, for services keeping a copy (presence)."""
+        return directory.export_people(self.store, after, limit, updated_since, person_ids)
+
+    @command
+    def update_contact(self, actor, contact, person_id=None):
+        return directory.update_contact(self.store, Actor.from_wire(actor), contact, person_id)
 
     # -- background work ------------------------------------------------------
     @timer(interval=0.2)
