@@ -37,6 +37,7 @@ FLOOR_ID = "f1000000-0000-4000-8000-000000000001"
 ZONE_ID = "20000000-0000-4000-8000-000000000001"
 DESK_ID = "de5c0000-0000-4000-8000-000000000001"
 OTHER_DESK_ID = "de5c0000-0000-4000-8000-000000000002"
+BOOKING_ID = "b0000000-0000-4000-8000-000000000001"
 AGENT_PERSON_ID = "9e000000-0000-4000-8000-000000000001"
 EMAIL_PERSON_ID = "9e000000-0000-4000-8000-000000000002"
 
@@ -129,8 +130,10 @@ def _default_handlers() -> dict[str, Callable[..., Any]]:
         "list_bookings": lambda actor, **kw: [],
         "cancel_booking": lambda actor, booking_id, scope="this": {"cancelled": []},
         "check_in": lambda actor, booking_id: {"id": booking_id, "status": "checked_in"},
-        "availability": lambda actor, **kw: {"start": kw.get("start"), "end": kw.get("end"),
-                                             "resources": [{**DESK, "status": "free"}]},
+        "availability": lambda actor, compact=False, **kw: (
+            {"start": kw.get("start"), "end": kw.get("end"), "statuses": [[DESK["id"], "booked", BOOKING_ID, None]]}
+            if compact else
+            {"start": kw.get("start"), "end": kw.get("end"), "resources": [{**DESK, "status": "free"}]}),
         "get_rules": lambda site_id: {k: {"max_days_ahead": 30, "max_recurring_days_ahead": 90,
                                           "max_duration_minutes": 600,
                                           "checkin_opens_minutes_before": 15,
@@ -156,6 +159,7 @@ class FakeBooking:
     EMAIL_PERSON_ID = EMAIL_PERSON_ID
     SITE = SITE
     DESK = DESK
+    BOOKING_ID = BOOKING_ID
     PERSON = PERSON
     DomainError = DomainError
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
+from gateway.keys import TOKENS_KEY
 from gateway.adapters.tokens import issue_token, list_tokens, revoke_token
 
 pytestmark = pytest.mark.integration
@@ -47,10 +50,23 @@ async def test_revoked_and_expired_tokens(client, tokens):
 async def test_revocation_takes_effect_at_once(client, gateway_db_url):
     token = issue_token(gateway_db_url, email="temp@example.org", role="agent", label="temp")
     headers = {"Authorization": f"Bearer {token}"}
+    store = client.app[TOKENS_KEY]
+    for _ in range(50):  # the change listener connects in the background
+        if store.caching:
+            break
+        await asyncio.sleep(0.05)
+    assert store.caching
+    # Twice: the second answer comes from the gateway's memory.
+    assert (await client.get("/api/v1/sites", headers=headers)).status == 200
     assert (await client.get("/api/v1/sites", headers=headers)).status == 200
     token_id = next(t.id for t in list_tokens(gateway_db_url) if t.label == "temp")
     assert revoke_token(gateway_db_url, token_id)
-    await assert_401(await client.get("/api/v1/sites", headers=headers))
+    # The database notifies every gateway on commit: refused well within a second.
+    deadline = asyncio.get_running_loop().time() + 1.0
+    while (answer := await client.get("/api/v1/sites", headers=headers)).status != 401:
+        assert asyncio.get_running_loop().time() < deadline, "revoked token still accepted"
+        await asyncio.sleep(0.01)
+    await assert_401(answer)
 
 
 async def test_bot_reads_but_cannot_write(client, tokens, booking):

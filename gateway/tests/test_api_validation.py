@@ -125,8 +125,11 @@ async def test_availability_passes_clean_arguments(client, tokens, booking):
     assert call.kwargs == {
         "actor": call.kwargs["actor"], "zone_id": FLOOR, "start": "2026-03-10T09:00:00+01:00",
         "end": "2026-03-10T10:00:00+01:00", "kind": "desk", "min_capacity": 2,
-        "attributes": ["docking_station", "screens"], "near_team_id": DESK,
+        "attributes": ["docking_station", "screens"], "near_team_id": DESK, "compact": True,
     }
+    # The service sends statuses only; the gateway joins them with the cached resources.
+    body = await r.json()
+    assert body["resources"] == [{**booking.DESK, "status": "booked", "booking_id": booking.BOOKING_ID}]
 
 
 @pytest.mark.parametrize("query, field", [

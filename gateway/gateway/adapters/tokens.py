@@ -12,8 +12,11 @@ asyncio lookup used by the gateway process.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import logging
 import secrets
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -27,6 +30,8 @@ ROLES = ("agent", "site_admin", "admin", "device", "bot")
 # last_used_at is informative: refresh it at most once a minute per token so
 # that reads do not turn into a write per request.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+log = logging.getLogger(__name__)
 
 _COLUMNS = (
     "id, email, person_id, role, site_ids, room_id, label, "
@@ -167,11 +172,29 @@ def list_tokens(database_url: str) -> list[TokenRecord]:
 
 
 class TokenStore:
-    """The gateway's narrow view of its token table: find a token by value."""
+    """The gateway's narrow view of its token table: find a token by value.
+
+    Found tokens are kept in memory for ``cache_seconds`` while this process
+    LISTENs to ``escale_token_changed`` (a trigger notifies on revocation or
+    any change of rights), so the hot path skips the database and a revoked
+    token is still refused as soon as the notification lands, milliseconds
+    after the revocation commits. Without a live LISTEN connection nothing is
+    cached and every request reads the table.
+    """
+
+    CHANNEL = "escale_token_changed"
+    MAX_CACHED = 20_000
 
     def __init__(self, database_url: str, *, min_size: int = 1, max_size: int = 10,
-                 timeout: float = 3.0):
+                 timeout: float = 3.0, cache_seconds: float = 60.0):
         from psycopg_pool import AsyncConnectionPool
+
+        self._database_url = database_url
+        self._cache_seconds = cache_seconds
+        self._cache: dict[bytes, tuple[float, TokenRecord]] = {}
+        self._generation = 0
+        self._listening = False
+        self._listener: asyncio.Task | None = None
 
         self._pool = AsyncConnectionPool(
             database_url,
@@ -186,15 +209,73 @@ class TokenStore:
 
     async def open(self, wait: bool = False, timeout: float = 10.0) -> None:
         await self._pool.open(wait=wait, timeout=timeout)
+        if self._cache_seconds > 0:
+            self._listener = asyncio.create_task(self._listen(), name="token-change-listener")
 
     async def close(self) -> None:
+        if self._listener is not None:
+            self._listener.cancel()
+            try:
+                await self._listener
+            except asyncio.CancelledError:
+                pass
         await self._pool.close()
+
+    @property
+    def caching(self) -> bool:
+        return self._listening
+
+    async def _listen(self) -> None:
+        """Keep a LISTEN connection; drop the cache whenever it is not live."""
+        backoff = 0.5
+        while True:
+            try:
+                async with await psycopg.AsyncConnection.connect(
+                    self._database_url, autocommit=True
+                ) as conn:
+                    await conn.execute(f"LISTEN {self.CHANNEL}")
+                    self._forget_all()  # anything may have changed while deaf
+                    self._listening = True
+                    backoff = 0.5
+                    async for notice in conn.notifies():
+                        self._forget(notice.payload)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - reconnect whatever went wrong
+                log.warning("token change listener lost", extra={"error": repr(exc)})
+            finally:
+                self._listening = False
+                self._forget_all()
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, 10.0)
+
+    def _forget(self, token_id: str) -> None:
+        self._generation += 1
+        self._cache = {k: v for k, v in self._cache.items() if str(v[1].id) != token_id}
+
+    def _forget_all(self) -> None:
+        self._generation += 1
+        self._cache.clear()
 
     async def find(self, token: str) -> TokenRecord | None:
         """The record of ``token`` (revoked or expired ones included), or None."""
         if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
             return None
         digest = hash_token(token)
+        if self._listening:
+            cached = self._cache.get(digest)
+            if cached is not None and cached[0] > time.monotonic():
+                return cached[1]
+        generation = self._generation
+        record = await self._lookup(digest)
+        # Cache only if no change notice arrived while we were reading.
+        if record is not None and self._listening and generation == self._generation:
+            if len(self._cache) >= self.MAX_CACHED:
+                self._cache.clear()
+            self._cache[digest] = (time.monotonic() + self._cache_seconds, record)
+        return record
+
+    async def _lookup(self, digest: bytes) -> TokenRecord | None:
         async with self._pool.connection() as conn:
             cur = await conn.execute(
                 f"SELECT {_COLUMNS} FROM api_token WHERE token_hash = %s", (digest,)

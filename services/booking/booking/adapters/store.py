@@ -117,9 +117,22 @@ def _uuid_or_none(value) -> str | None:
         return None
 
 
+class ScopeCatalogue:
+    """Parsed resources of one site, floor or zone, as of a catalogue version."""
+
+    def __init__(self, version: int, rows: list[dict], resources: list[Resource], site: Site):
+        self.version, self.rows, self.resources, self.site = version, rows, resources, site
+        self.by_id = {r["id"]: r for r in rows}
+
+
 class BookingStore:
+    MAX_CACHED_SCOPES = 2000
+
     def __init__(self, pool):
         self.pool = pool
+        # Per process: (scope column, scope id, kind) -> ScopeCatalogue. Checked
+        # against catalog_version on every use, so it is never stale.
+        self.scopes: dict[tuple, ScopeCatalogue] = {}
 
     @contextmanager
     def unit(self, transaction: bool = True) -> Iterator["Unit"]:
@@ -128,9 +141,9 @@ class BookingStore:
         with self.pool.connection() as conn:
             if transaction:
                 with conn.transaction():
-                    yield Unit(conn)
+                    yield Unit(conn, self)
             else:
-                yield Unit(conn)
+                yield Unit(conn, self)
 
     def ping(self) -> None:
         with self.pool.connection(timeout=2) as conn:
@@ -138,8 +151,9 @@ class BookingStore:
 
 
 class Unit:
-    def __init__(self, conn: psycopg.Connection):
+    def __init__(self, conn: psycopg.Connection, store: BookingStore | None = None):
         self.conn = conn
+        self.store = store
 
     def _one(self, sql, params=()):
         return self.conn.execute(sql, params).fetchone()
@@ -190,6 +204,53 @@ class Unit:
             "ORDER BY kind, code",
             params,
         )
+
+    def version_and_teams(self, person_id) -> tuple[int, frozenset[str]]:
+        """The catalogue version and a person's teams, in one round trip."""
+        row = self._one(
+            "SELECT (SELECT version FROM catalog_version) AS version, "
+            "ARRAY(SELECT team_id::text FROM team_member WHERE person_id = %s) AS teams",
+            (_uuid_or_none(person_id),),
+        )
+        return row["version"], frozenset(row["teams"])
+
+    def scope_catalogue(self, version: int, column: str, scope_id, kind) -> ScopeCatalogue:
+        """Resources of a scope, parsed once per catalogue version and process."""
+        key = (column, str(scope_id), kind)
+        cached = self.store.scopes.get(key)
+        if cached is not None and cached.version == version:
+            return cached
+        rows = self.resources(**{column: scope_id, "kind": kind})
+        resources = [resource_from_row(r) for r in rows]
+        site = self.site(resources[0].site_id if resources else self.scope_site_id(column, scope_id))
+        entry = ScopeCatalogue(version, rows, resources, site)
+        if len(self.store.scopes) >= self.store.MAX_CACHED_SCOPES:
+            self.store.scopes.clear()
+        self.store.scopes[key] = entry
+        return entry
+
+    def scope_site_id(self, column: str, scope_id) -> str:
+        query = {
+            "site_id": "SELECT id AS site_id FROM site WHERE id = %s",
+            "floor_id": "SELECT b.site_id FROM floor f JOIN building b ON b.id = f.building_id WHERE f.id = %s",
+            "zone_id": "SELECT b.site_id FROM zone z JOIN floor f ON f.id = z.floor_id "
+                       "JOIN building b ON b.id = f.building_id WHERE z.id = %s",
+        }[column]
+        row = self._one(query, (_uuid_or_none(scope_id),))
+        if not row:
+            raise errors.NotFound(f"No such {column[:-3]}.", field=column)
+        return str(row["site_id"])
+
+    def scope_occupations(self, column: str, scope_id, interval: Interval) -> list[Occupation]:
+        """Active bookings of a scope's resources over an interval."""
+        rows = self.conn.execute(
+            "SELECT b.id::text, b.resource_id::text, b.person_id::text FROM booking b "
+            f"JOIN resource r ON r.id = b.resource_id WHERE r.{column} = %s "
+            "AND b.status IN ('confirmed', 'checked_in') AND b.during && %s",
+            (_uuid_or_none(scope_id), Range(interval.start, interval.end, "[)")),
+            binary=False,
+        )
+        return [Occupation(*row.values()) for row in rows]
 
     def rules(self, site_id, kind) -> Rules:
         row = self._one(
