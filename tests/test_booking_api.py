@@ -2,6 +2,7 @@
 -> PostgreSQL, all real, as an agent's browser or a script would use it."""
 
 import asyncio
+import uuid
 from datetime import datetime, timedelta, timezone
 
 import httpx
@@ -184,3 +185,29 @@ def test_people_search(gateway, place, agents):
     people = people["people"] if isinstance(people, dict) else people
     assert [p["email"] for p in people] == [place.emails[1]]
     assert {"id", "email", "display_name", "teams"} <= set(people[0])
+
+
+def test_admin_imports_resources_from_csv_and_a_bad_line_imports_nothing(gateway, admin, agents, booking_db_url):
+    header = ("site_code;site_name;building_code;building_name;floor_code;floor_name;floor_level;"
+              "zone_code;zone_name;kind;code;name;capacity\n")
+    tag = uuid.uuid4().hex[:6]
+    good = (header
+            + f"imp-{tag};Maison France Services;A;Bâtiment A;1;Étage 1;1;z;Accueil;desk;D1;Poste 1;1\n"
+            + f"imp-{tag};Maison France Services;A;Bâtiment A;1;Étage 1;1;z;Accueil;room;R1;Salle Loire;8\n")
+    bad = good + f"imp-{tag};Maison France Services;A;Bâtiment A;1;Étage 1;1;z;Accueil;sofa;S1;Canapé;1\n"
+    csv_headers = {**admin, "Content-Type": "text/csv"}
+    with httpx.Client(base_url=gateway.url, timeout=20) as api:
+        refused = api.post("/api/v1/imports/resources", content=bad.encode(), headers=csv_headers)
+        assert refused.status_code == 422, refused.text
+        errors = refused.json()["errors"]
+        assert errors == [{"line": 4, "column": "kind", "message": errors[0]["message"]}]
+        assert "sofa" in errors[0]["message"]
+        with psycopg.connect(booking_db_url) as conn:
+            assert conn.execute("SELECT count(*) FROM site WHERE code = %s", (f"imp-{tag}",)).fetchone()[0] == 0
+        assert api.post("/api/v1/imports/resources", content=good.encode(),
+                        headers={**agents[0], "Content-Type": "text/csv"}).status_code == 403
+        imported = api.post("/api/v1/imports/resources", content=good.encode(), headers=csv_headers)
+        assert imported.status_code == 200, imported.text
+        assert imported.json()["created"] >= 2
+        again = api.post("/api/v1/imports/resources", content=good.encode(), headers=csv_headers).json()
+        assert again == {"created": 0, "updated": 0}

@@ -115,7 +115,14 @@ def domain_error(exc: RemoteError) -> tuple[int, str, str, dict] | None:
     if not (isinstance(args, list) and len(args) >= 2 and isinstance(args[0], str)
             and isinstance(args[1], str)):
         return None
-    details = args[2] if len(args) > 2 and isinstance(args[2], dict) else {}
+    details = args[2] if len(args) > 2 else {}
+    if isinstance(details, str):  # services send details as JSON text (types survive)
+        try:
+            details = json.loads(details)
+        except ValueError:
+            details = {}
+    if not isinstance(details, dict):
+        details = {}
     code = args[0]
     status = STATUS.get(code)
     if status is None or status >= 500:

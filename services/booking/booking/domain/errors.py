@@ -1,18 +1,21 @@
 """Named domain errors.
 
 Each error carries a stable ``code`` that the gateway maps to an HTTP status
-in one table. The exception's args are ``(code, message, details)`` so the
-error survives nameko's RPC serialisation unchanged (``exc_args``).
+in one table. The exception's args are ``(code, message, details_json)``:
+nameko turns every non-string value inside ``exc_args`` into a string (a line
+number 4 would arrive as "4"), so the details cross the wire as one JSON text.
 """
 
 from __future__ import annotations
+
+import json
 
 
 class DomainError(Exception):
     code = "domain_error"
 
     def __init__(self, message: str, **details):
-        super().__init__(self.code, message, details)
+        super().__init__(self.code, message, json.dumps(details, default=str))
         self.message = message
         self.details = details
 
