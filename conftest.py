@@ -1,3 +1,6 @@
 """Root conftest: shared fixtures for every test folder."""
 
-pytest_plugins = ["tests.support.servers", "tests.support.processes", "tests.support.data"]
+pytest_plugins = [
+    "tests.support.servers", "tests.support.processes", "tests.support.data", "tests.support.notify",
+    "tests.support.presence",
+]

@@ -33,7 +33,6 @@ def build(message: dict, sender: str, message_id: str) -> EmailMessage:
     email["Subject"] = message["subject"]
     email["Date"] = formatdate(localtime=False)
     email["Message-ID"] = f"<{message_id}@escale>"
-    email["Content-Language"] = message.get("language") or "fr"
     email["Auto-Submitted"] = "auto-generated"
     email.set_content(message["text"])
     email.add_alternative(message["html"], subtype="html")
@@ -42,6 +41,8 @@ def build(message: dict, sender: str, message_id: str) -> EmailMessage:
         email.add_alternative(message["ics"], subtype="calendar", params={"method": method})
         email.add_attachment(message["ics"].encode("utf-8"), maintype="application",
                              subtype="ics", filename="invite.ics")
+    # After the body: setting content clears the Content-* headers.
+    email["Content-Language"] = message.get("language") or "fr"
     return email
 
 

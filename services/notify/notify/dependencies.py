@@ -1,0 +1,115 @@
+"""nameko dependency providers: the notify service's composition root.
+
+Adapters are built once per container from the environment; workers get
+narrow objects (the store, the transports, the clock, the policy), never a
+raw connection.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from nameko.extensions import DependencyProvider
+from prometheus_client import Counter, Gauge, Histogram
+
+from .adapters import chat as chat_plugins
+from .adapters.db import open_pool
+from .adapters.mail import Mailer
+from .adapters.store import NotifyStore
+from .domain.planning import Sender
+from .settings import Settings
+from .usecases import Policy
+
+CALLS = Counter("escale_notify_calls_total", "Entrypoint calls", ["method", "outcome"])
+LATENCY = Histogram(
+    "escale_notify_call_seconds", "Entrypoint duration", ["method"],
+    buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+MESSAGES = Counter("escale_notify_messages_total", "Message sends by outcome",
+                   ["outcome"])
+LEDGER = Gauge("escale_notify_ledger_messages", "Messages in the ledger by status", ["status"])
+
+
+class Store(DependencyProvider):
+    def setup(self):
+        self.settings = Settings.from_env()
+
+    def start(self):
+        self.pool = open_pool(self.settings.database_url, self.settings.db_pool_size)
+        self.store = NotifyStore(self.pool)
+
+    def stop(self):
+        self.pool.close()
+
+    def get_dependency(self, worker_ctx):
+        return self.store
+
+
+@dataclass(frozen=True)
+class Transports:
+    mailer: Mailer
+    chat: object
+    sender: Sender
+    policy: Policy
+    zone: str = "Europe/Paris"
+
+    @property
+    def chat_enabled(self) -> bool:
+        return bool(self.chat.enabled)
+
+
+class Outside(DependencyProvider):
+    """SMTP, the chat backend and the sending policy, built from the settings."""
+
+    def setup(self):
+        self.settings = Settings.from_env()
+
+    def start(self):
+        s = self.settings
+        store = NotifyStore(open_pool(s.database_url, 2))
+        self._rooms_pool = store.pool
+        chat = chat_plugins.load(s.chat, rooms=store)
+        if s.chat.dry_run and s.chat.backend != "none":
+            chat = chat_plugins.DryRun(chat)
+        self.transports = Transports(
+            mailer=Mailer(s.smtp),
+            chat=chat,
+            sender=Sender.parse(s.smtp.sender),
+            policy=Policy(max_attempts=s.max_attempts, retry_base=s.retry_base,
+                          retry_cap=s.retry_cap, batch=s.batch,
+                          lease=timedelta(seconds=max(60.0, 3 * s.smtp.timeout)),
+                          warning_lead_minutes=s.no_show_warning_minutes),
+        )
+
+    def stop(self):
+        self._rooms_pool.close()
+
+    def get_dependency(self, worker_ctx):
+        return self.transports
+
+
+class Clock(DependencyProvider):
+    """The current time, aware; one place to change it in tests."""
+
+    def get_dependency(self, worker_ctx):
+        return lambda: datetime.now(timezone.utc)
+
+
+class Metrics(DependencyProvider):
+    """Counts and times every entrypoint call for Prometheus."""
+
+    def worker_setup(self, worker_ctx):
+        worker_ctx.data["escale_started"] = time.perf_counter()
+
+    def worker_result(self, worker_ctx, result=None, exc_info=None):
+        method = worker_ctx.entrypoint.method_name
+        started = worker_ctx.data.get("escale_started")
+        if started is not None:
+            LATENCY.labels(method).observe(time.perf_counter() - started)
+        outcome = "ok"
+        if exc_info is not None:
+            expected = getattr(worker_ctx.entrypoint, "expected_exceptions", ())
+            outcome = "refused" if isinstance(exc_info[1], expected) else "error"
+        CALLS.labels(method, outcome).inc()
