@@ -3,7 +3,9 @@
 Rows are claimed with ``FOR UPDATE SKIP LOCKED`` so several booking processes
 can relay side by side without publishing the same row in the same round.
 Publishing uses publisher confirms: a row is stamped only after the broker
-confirmed it, and only in the transaction that claimed it. If the broker is
+confirmed it, and only in the transaction that claimed it. Messages are
+nameko events (JSON body on the ``booking.events`` topic exchange, routing key
+= event type), so nameko ``event_handler``s and aio-pika consumers read them. If the broker is
 unreachable, the transaction rolls back and the rows wait for the next round,
 so a booking committed while RabbitMQ is down still has its event published
 once the broker is back.
@@ -11,9 +13,13 @@ once the broker is back.
 
 from __future__ import annotations
 
+import json
 import logging
+import socket
+import time
 
-from kombu import Connection, Exchange, Producer
+import amqp
+from kombu import Connection, Exchange
 
 from ..domain.events import EXCHANGE
 
@@ -21,25 +27,41 @@ log = logging.getLogger(__name__)
 
 
 class OutboxRelay:
+    """Publishes a batch, then waits once for the broker's confirms (one
+    ``basic_ack`` may cover many messages), instead of a round trip per
+    event: a backlog left by a broker outage drains in a few rounds."""
+
+    CONFIRM_TIMEOUT = 10.0
+
     def __init__(self, pool, amqp_uri: str, batch: int = 500):
         self.pool = pool
         self.amqp_uri = amqp_uri
         self.batch = batch
-        self.exchange = Exchange(EXCHANGE, type="topic", durable=True)
         self._connection: Connection | None = None
-        self._producer: Producer | None = None
+        self._channel = None
+        self._published = 0  # delivery tags used on this channel
+        self._acked = 0  # highest tag the broker confirmed
+        self._nacked = False
 
-    def _ensure_producer(self) -> Producer:
-        if self._producer is None:
-            connection = Connection(
-                self.amqp_uri, transport_options={"confirm_publish": True}, connect_timeout=3
-            )
+    def _ensure_channel(self):
+        if self._channel is None:
+            connection = Connection(self.amqp_uri, connect_timeout=3)
             connection.ensure_connection(max_retries=1)
             channel = connection.channel()
-            self.exchange(channel).declare()
-            self._connection = connection
-            self._producer = Producer(channel, exchange=self.exchange, serializer="json")
-        return self._producer
+            Exchange(EXCHANGE, type="topic", durable=True)(channel).declare()
+            channel.confirm_select()
+            channel.events["basic_ack"].add(self._on_ack)
+            channel.events["basic_nack"].add(self._on_nack)
+            self._connection, self._channel = connection, channel
+            self._published = self._acked = 0
+        return self._channel
+
+    def _on_ack(self, delivery_tag: int, multiple: bool) -> None:
+        # Tags are confirmed in order; "multiple" covers every tag up to this one.
+        self._acked = max(self._acked, delivery_tag)
+
+    def _on_nack(self, delivery_tag: int, multiple: bool) -> None:
+        self._nacked = True
 
     def _reset(self) -> None:
         if self._connection is not None:
@@ -48,7 +70,34 @@ class OutboxRelay:
             except Exception:  # noqa: BLE001 - the connection is already broken
                 pass
         self._connection = None
-        self._producer = None
+        self._channel = None
+
+    def _publish_confirmed(self, rows) -> None:
+        channel = self._ensure_channel()
+        self._nacked = False
+        for row in rows:
+            body = json.dumps(row["payload"]).encode()
+            channel.basic_publish(
+                amqp.Message(
+                    body,
+                    content_type="application/json",
+                    content_encoding="utf-8",
+                    delivery_mode=2,
+                    message_id=str(row["event_id"]),
+                    application_headers={"nameko.event_id": str(row["event_id"])},
+                ),
+                exchange=EXCHANGE,
+                routing_key=row["event_type"],
+            )
+            self._published += 1
+        deadline = time.monotonic() + self.CONFIRM_TIMEOUT
+        while self._acked < self._published and not self._nacked:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError("the broker did not confirm the outbox batch")
+            self._connection.drain_events(timeout=remaining)
+        if self._nacked:
+            raise ConnectionError("the broker refused part of the outbox batch")
 
     def publish_pending(self) -> int:
         """One round: returns how many events were published."""
@@ -62,22 +111,13 @@ class OutboxRelay:
                     ).fetchall()
                     if not rows:
                         return 0
-                    producer = self._ensure_producer()
-                    for row in rows:
-                        producer.publish(
-                            row["payload"],
-                            routing_key=row["event_type"],
-                            delivery_mode=2,
-                            message_id=str(row["event_id"]),
-                            headers={"nameko.event_id": str(row["event_id"])},
-                            retry=False,
-                        )
+                    self._publish_confirmed(rows)
                     conn.execute(
                         "UPDATE outbox SET published_at = now() WHERE id = ANY(%s)",
                         ([r["id"] for r in rows],),
                     )
                     return len(rows)
-        except (OSError, ConnectionError) as exc:
+        except (OSError, ConnectionError, TimeoutError, socket.timeout) as exc:
             log.warning("outbox relay could not publish; will retry", extra={"error": repr(exc)})
             self._reset()
             return 0
