@@ -1,0 +1,1 @@
+"""Escale presence service: work plans, live status, "where is X", who is on site."""

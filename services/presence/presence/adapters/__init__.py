@@ -1,0 +1,1 @@
+"""Adapters to the outside: PostgreSQL (durable plans), Redis (read model), RabbitMQ."""
