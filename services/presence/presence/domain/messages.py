@@ -31,10 +31,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "fr": "Valeur invalide pour « {field} » : {reason}",
         "en": "Invalid value for '{field}': {reason}",
     },
-    "unavailable": {
-        "fr": "Le service de présence est momentanément indisponible ; réessayez.",
-        "en": "The presence service is briefly unavailable; try again.",
-    },
 }
 
 # Reasons used in ``invalid_field`` (translated too).
