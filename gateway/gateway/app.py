@@ -24,7 +24,7 @@ from .keys import (
 )
 from .metrics import Metrics
 from .middlewares import observe_middleware
-from .routes import api, docs, health
+from .routes import api, bots, docs, health
 from .rpc import RpcClient
 from .settings import Settings
 
@@ -56,6 +56,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_token_store)
     app.cleanup_ctx.append(_rpc_client)
     app.cleanup_ctx.append(_catalog_cache)
+    app.cleanup_ctx.append(bots.webhook_guard)
     api.install(app)
     docs.install(app, api)
     health.install(app)

@@ -26,7 +26,9 @@ from .rpc import RemoteError, ServiceTimeout, ServiceUnavailable
 
 log = logging.getLogger(__name__)
 
-DOMAIN_ERROR_PREFIX = "booking.domain.errors."
+# The services whose domain errors keep their code and message (same shape).
+DOMAIN_ERROR_PREFIX = ("booking.domain.errors.", "presence.domain.errors.",
+                       "notify.domain.errors.")
 
 # code -> HTTP status. Domain codes first (docs/architecture.md), then the
 # gateway's own.
@@ -59,6 +61,10 @@ STATUS: dict[str, int] = {
     "method_not_allowed": 405,
     "too_large": 413,
     "unsupported_media_type": 415,
+    "bad_signature": 401,
+    "stale_request": 401,
+    "replayed_request": 409,
+    "bot_not_configured": 404,
     "internal_error": 500,
     "service_unavailable": 503,
     "service_timeout": 504,

@@ -201,6 +201,27 @@ MESSAGES: dict[str, dict[str, str]] = {
         "fr": "Le fichier CSV est vide.",
         "en": "The CSV file is empty.",
     },
+    # chat bots' webhooks
+    "bad_signature": {
+        "fr": "Signature ou jeton de la requête invalide.",
+        "en": "Invalid request signature or token.",
+    },
+    "stale_request": {
+        "fr": "Requête trop ancienne (ou horloge décalée) : refusée.",
+        "en": "Request too old (or clock skew): refused.",
+    },
+    "replayed_request": {
+        "fr": "Requête déjà reçue : refusée.",
+        "en": "Request already received: refused.",
+    },
+    "bot_not_configured": {
+        "fr": "Ce robot de messagerie n'est pas configuré.",
+        "en": "This chat bot is not configured.",
+    },
+    "bad_bot_request": {
+        "fr": "Requête de messagerie illisible.",
+        "en": "Unreadable chat request.",
+    },
     # dependencies
     "service_unavailable": {
         "fr": "Le service « {service} » est indisponible ; réessayez dans un instant.",

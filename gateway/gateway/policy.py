@@ -44,10 +44,13 @@ class Action(str, Enum):
     MANAGE_RULES = "rules.manage"
     IMPORT_RESOURCES = "import.resources"
     IMPORT_PEOPLE = "import.people"
+    NOTIFY_PREFERENCES = "notify.preferences"   # one's own notification preferences
+    MANAGE_NOTIFICATIONS = "notify.manage"      # dead letters, chat identities (admin)
 
 
 _READS = {Action.READ_ME, Action.READ_CATALOG, Action.READ_AVAILABILITY, Action.READ_PEOPLE}
-_OWN_BOOKINGS = {Action.BOOK, Action.READ_BOOKINGS, Action.CANCEL_BOOKING, Action.CHECK_IN}
+_OWN_BOOKINGS = {Action.BOOK, Action.READ_BOOKINGS, Action.CANCEL_BOOKING, Action.CHECK_IN,
+                 Action.NOTIFY_PREFERENCES}
 _SITE_ADMIN = {Action.BOOK_FOR_OTHERS, Action.MANAGE_CATALOG, Action.MANAGE_RULES,
                Action.IMPORT_RESOURCES}
 

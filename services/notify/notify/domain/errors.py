@@ -1,18 +1,21 @@
 """Named errors of the notify service.
 
-Like the booking service's: ``args = (code, message, details)`` so the error
-crosses nameko's RPC serialisation unchanged, and the gateway maps ``code``
-to an HTTP status in its one table.
+Like the booking service's: ``args = (code, message, details_json)`` (nameko
+turns non-string values inside ``exc_args`` into strings, so the details
+cross the wire as one JSON text), and the gateway maps ``code`` to an HTTP
+status in its one table.
 """
 
 from __future__ import annotations
+
+import json
 
 
 class NotifyError(Exception):
     code = "notify_error"
 
     def __init__(self, message: str, **details):
-        super().__init__(self.code, message, details)
+        super().__init__(self.code, message, json.dumps(details, default=str))
         self.message = message
         self.details = details
 
