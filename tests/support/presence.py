@@ -3,6 +3,8 @@ of this run's own (runs never see each other's keys), and the real process."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 import redis
 
@@ -18,7 +20,9 @@ def presence_process(amqp_uri: str, database_url: str, redis_prefix: str, **extr
         "ESCALE_REDIS_URL": REDIS_URL,
         "ESCALE_PRESENCE_REDIS_PREFIX": redis_prefix,
         "ESCALE_PRESENCE_HTTP": f"127.0.0.1:{port}",
-        "ESCALE_LOG_LEVEL": "WARNING",
+        "ESCALE_LOG_LEVEL": os.environ.get("ESCALE_TEST_PRESENCE_LOG_LEVEL", "WARNING"),
+        # Tests add people straight into the booking database: sync often.
+        "ESCALE_PRESENCE_DIRECTORY_SYNC": "2",
         **extra_env,
     }
     process = Process(

@@ -178,7 +178,7 @@ class PresenceService:
         if published:
             OUTBOX_PUBLISHED.inc(published)
 
-    @timer(interval=1, eager=True)
+    @timer(interval=1)
     def maintain(self):
         try:
             done = usecases.maintain(self._ports(), self.clock(), self.stores.upkeep,

@@ -66,5 +66,5 @@ class Settings:
             timezone=timezone,
             midday=time.fromisoformat(midday_raw),
             horizon_days=_int(env, "ESCALE_PRESENCE_HORIZON_DAYS", 7, 1, 31),
-            directory_sync_seconds=_int(env, "ESCALE_PRESENCE_DIRECTORY_SYNC", 30, 5, 3600),
+            directory_sync_seconds=_int(env, "ESCALE_PRESENCE_DIRECTORY_SYNC", 30, 1, 3600),
         )

@@ -394,14 +394,19 @@ def get_plan(ports: Ports, actor: Actor, start, end, person_id, now: datetime) -
         return _plan_answer(ports, unit, pid, days, now)
 
 
-def _known_sites(ports: Ports) -> set[str]:
+def _known_sites(ports: Ports, entries) -> set[str]:
+    """Site ids presence knows, asking booking again if an entry names a new one."""
     names = ports.model.sites()
-    return set(names) if names else set(refresh_sites(ports))
+    wanted = {e.get("site_id") for e in entries if isinstance(e, dict) and isinstance(e.get("site_id"), str)} \
+        if isinstance(entries, list) else set()
+    if not names or not wanted <= set(names):
+        names = refresh_sites(ports)
+    return set(names)
 
 
 def set_plan(ports: Ports, actor: Actor, days, person_id, now: datetime) -> dict:
     pid = target(actor, person_id, write=True)
-    changes = plans.check_days(days, today(ports.config, now), _known_sites(ports))
+    changes = plans.check_days(days, today(ports.config, now), _known_sites(ports, days))
     touched = sorted({d for d, _ in changes})
     with ports.store.unit() as unit:
         unit.lock_person(pid)
@@ -418,7 +423,7 @@ def get_pattern(ports: Ports, actor: Actor, person_id) -> dict:
 
 def set_pattern(ports: Ports, actor: Actor, pattern, person_id, now: datetime) -> dict:
     pid = target(actor, person_id, write=True)
-    rows = plans.check_pattern(pattern, _known_sites(ports))
+    rows = plans.check_pattern(pattern, _known_sites(ports, pattern))
     wire = plans.pattern_to_wire(rows)
     with ports.store.unit() as unit:
         unit.lock_person(pid)

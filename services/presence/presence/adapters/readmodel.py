@@ -192,16 +192,12 @@ class ReadModel:
 
     # -- status changes in time --------------------------------------------------------
     def schedule(self, changes: dict[str, float | None]) -> None:
-        """Next change time (epoch seconds) per person; None: nothing scheduled."""
-        if not changes:
-            return
-        pipe = self.r.pipeline(transaction=False)
-        for pid, at in changes.items():
-            if at is None:
-                pipe.zrem(self.k_transitions(), pid)
-            else:
-                pipe.zadd(self.k_transitions(), {pid: at})
-        pipe.execute()
+        """Next change time (epoch seconds) per person, never later than one
+        already scheduled: a change that is due stays due until it is handled
+        (an early one only causes an extra, harmless, presence.changed)."""
+        changes = {pid: at for pid, at in changes.items() if at is not None}
+        if changes:
+            self.r.zadd(self.k_transitions(), changes, lt=True)
 
     def claim_due(self, now: float, limit: int = 500) -> list[str]:
         """People whose status changes now, each claimed by one process only."""
