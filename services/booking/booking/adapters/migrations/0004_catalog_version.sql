@@ -1,4 +1,4 @@
--- depends: 0002_people_search
+-- depends: 0003_people_contacts
 -- A number that changes whenever the place tree changes, so each booking
 -- process can keep parsed resources in memory and check them with one cheap
 -- read instead of re-reading hundreds of rows per availability request.
