@@ -53,16 +53,18 @@ def ensure_database(url: str) -> bool:
         return True
 
 
-def upgrade_all(booking_url: str, gateway_url: str) -> list[str]:
-    """Create both databases if needed and apply their migrations; lines to print."""
+def upgrade_all(booking_url: str, gateway_url: str, notify_url: str | None = None) -> list[str]:
+    """Create the databases if needed and apply their migrations; lines to print."""
     from booking.adapters import migrate as booking_migrate
     from gateway.adapters import migrate as gateway_migrate
 
+    databases = [("booking", booking_url, booking_migrate), ("gateway", gateway_url, gateway_migrate)]
+    if notify_url:
+        from notify.adapters import migrate as notify_migrate
+
+        databases.append(("notify", notify_url, notify_migrate))
     lines = []
-    for label, url, migrate in (
-        ("booking", booking_url, booking_migrate),
-        ("gateway", gateway_url, gateway_migrate),
-    ):
+    for label, url, migrate in databases:
         created = ensure_database(url)
         applied = migrate.upgrade(url)
         state = "created" if created else "exists"

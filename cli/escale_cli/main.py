@@ -1,6 +1,6 @@
 """``escale``: the operator's command line.
 
-    escale db upgrade                       create both databases if missing, migrate
+    escale db upgrade                       create the databases if missing, migrate
     escale demo seed                        import the demo town hall (idempotent)
     escale import resources|people FILE     import a CSV file (``-`` reads stdin)
     escale token create --email E --role R  issue an API token, printed alone on stdout
@@ -37,7 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
     db = groups.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="command", metavar="ACTION", required=True)
     db_commands.add_parser(
-        "upgrade", help="create the booking and gateway databases if missing and migrate them"
+        "upgrade",
+        help="create the booking, gateway and notify databases if missing and migrate them",
     )
 
     demo = groups.add_parser("demo", help="demo data")

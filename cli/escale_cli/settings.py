@@ -7,12 +7,14 @@ from dataclasses import dataclass
 
 DEFAULT_BOOKING_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/escale_booking"
 DEFAULT_GATEWAY_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/escale_gateway"
+DEFAULT_NOTIFY_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/escale_notify"
 
 
 @dataclass(frozen=True)
 class Settings:
     booking_database_url: str
     gateway_database_url: str
+    notify_database_url: str = DEFAULT_NOTIFY_DATABASE_URL
 
     @classmethod
     def from_environ(cls, environ=None) -> "Settings":
@@ -22,4 +24,6 @@ class Settings:
             or DEFAULT_BOOKING_DATABASE_URL,
             gateway_database_url=environ.get("ESCALE_GATEWAY_DATABASE_URL")
             or DEFAULT_GATEWAY_DATABASE_URL,
+            notify_database_url=environ.get("ESCALE_NOTIFY_DATABASE_URL")
+            or DEFAULT_NOTIFY_DATABASE_URL,
         )

@@ -51,12 +51,14 @@ def count(url: str, query: str, params=()) -> int:
 @pytest.fixture(scope="module")
 def env(run_id):
     suffix = f"{run_id}_cli_{uuid.uuid4().hex[:6]}"
-    names = (f"escale_test_{suffix}_booking", f"escale_test_{suffix}_gateway")
+    names = (f"escale_test_{suffix}_booking", f"escale_test_{suffix}_gateway",
+             f"escale_test_{suffix}_notify")
     for name in names:
         drop_database(name)
     environment = {
         "ESCALE_BOOKING_DATABASE_URL": _db_url(names[0]),
         "ESCALE_GATEWAY_DATABASE_URL": _db_url(names[1]),
+        "ESCALE_NOTIFY_DATABASE_URL": _db_url(names[2]),
     }
     yield environment
     for name in names:
@@ -79,7 +81,8 @@ def test_db_upgrade_creates_both_databases_and_is_repeatable(env):
     assert "booking database" in first.stdout and "gateway database" in first.stdout
     again = run_escale(env, "db", "upgrade")
     assert again.returncode == 0, again.stderr
-    assert again.stdout.count("0 migration(s) applied") == 2
+    assert "notify database" in first.stdout
+    assert again.stdout.count("0 migration(s) applied") == len(env)
     assert count(env["ESCALE_GATEWAY_DATABASE_URL"], "SELECT count(*) FROM api_token") == 0
 
 

@@ -7,6 +7,12 @@
 #
 #   deploy/k8s/make-secret.sh escale
 #
+# The mail relay's and chat platforms' credentials are optional: give them
+# as environment variables of this script (ESCALE_SMTP_PASSWORD,
+# ESCALE_MATRIX_ACCESS_TOKEN, ESCALE_CHAT_WEBHOOK_URL, ESCALE_CHAT_TEAMS_URL,
+# ESCALE_BOT_SLACK_SIGNING_SECRET, ESCALE_BOT_MATTERMOST_TOKENS,
+# ESCALE_BOT_TEAMS_SECRET); a later run without one keeps the value stored.
+#
 # The values never appear on a command line: they go through a temporary
 # file readable by you alone, removed on exit.
 set -eu
@@ -68,9 +74,26 @@ cat >"$env_file" <<ENV
 ESCALE_AMQP_URI=amqp://$mq_user:$mq_password@escale-rabbitmq:5672/
 ESCALE_BOOKING_DATABASE_URL=postgresql://$pg_user:$pg_password@escale-postgres-rw:5432/escale_booking
 ESCALE_GATEWAY_DATABASE_URL=postgresql://$pg_user:$pg_password@escale-postgres-rw:5432/escale_gateway
+ESCALE_NOTIFY_DATABASE_URL=postgresql://$pg_user:$pg_password@escale-postgres-rw:5432/escale_notify
 ESCALE_REDIS_URL=redis://:$redis_password@escale-redis:6379/0
 REDIS_PASSWORD=$redis_password
 ENV
+
+# Optional credentials: from this script's environment, else as stored.
+for key in ESCALE_SMTP_PASSWORD ESCALE_MATRIX_ACCESS_TOKEN ESCALE_CHAT_WEBHOOK_URL \
+           ESCALE_CHAT_TEAMS_URL ESCALE_BOT_SLACK_SIGNING_SECRET \
+           ESCALE_BOT_MATTERMOST_TOKENS ESCALE_BOT_TEAMS_SECRET; do
+  value=$(printenv "$key" || true)
+  if [ -z "$value" ]; then
+    value=$("$KUBECTL" -n "$NS" get secret escale-secrets \
+      -o "jsonpath={.data.$key}" 2>/dev/null | base64 -d || true)
+  fi
+  case $value in
+    *"
+"*) echo "make-secret: $key must be one line" >&2; exit 1 ;;
+  esac
+  printf '%s=%s\n' "$key" "$value" >>"$env_file"
+done
 
 "$KUBECTL" -n "$NS" create secret generic escale-secrets \
   --from-env-file="$env_file" --dry-run=client -o yaml \

@@ -26,11 +26,12 @@ REPO = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((REPO / "compose.yaml").read_text(encoding="utf-8"))
 SERVICES = COMPOSE["services"]
 ONE_SHOT = {"migrate"}
-ESCALE = {"migrate", "booking", "gateway"}
+ESCALE = {"migrate", "booking", "gateway", "notify"}
 DOCKERFILES = {
     "booking": REPO / "services/booking/Dockerfile",
     "gateway": REPO / "gateway/Dockerfile",
     "migrate": REPO / "cli/Dockerfile",
+    "notify": REPO / "services/notify/Dockerfile",
 }
 BOOKING_CONFIG = "/app/services/booking/config.yaml"
 INTERPOLATION = re.compile(r"\$\{([A-Z0-9_]+)(?:(:?[-?])([^}]*))?\}")
@@ -80,7 +81,8 @@ def exec_form(arguments: str) -> list[str]:
 # --- compose -------------------------------------------------------------------------
 
 def test_compose_runs_the_stores_and_every_process():
-    assert set(SERVICES) == {"rabbitmq", "postgres", "redis", "migrate", "booking", "gateway"}
+    assert set(SERVICES) >= {"rabbitmq", "postgres", "redis", "migrate", "booking", "gateway",
+                             "notify", "mailpit"}
     assert SERVICES["postgres"]["image"].startswith("postgres:15")
 
 
@@ -102,7 +104,7 @@ def test_the_migration_job_runs_once_and_seeds_the_demo():
     assert migrate["depends_on"]["postgres"]["condition"] == "service_healthy"
 
 
-@pytest.mark.parametrize("name", ["booking", "gateway"])
+@pytest.mark.parametrize("name", ["booking", "gateway", "notify"])
 def test_processes_start_after_the_migration_and_a_healthy_broker(name):
     depends = SERVICES[name]["depends_on"]
     assert depends["migrate"]["condition"] == "service_completed_successfully"
@@ -165,12 +167,14 @@ def test_escale_services_use_documented_variables_and_compose_host_names(name):
         "ESCALE_BOOKING_DATABASE_URL": "postgres",
         "ESCALE_GATEWAY_DATABASE_URL": "postgres",
         "ESCALE_REDIS_URL": "redis",
+        "ESCALE_NOTIFY_DATABASE_URL": "postgres",
     }
     for variable, host in hosts.items():
         url = urlsplit(without_interpolation(environment[variable]))
         assert url.hostname == host, f"{name}: {variable} points at {url.hostname}"
     databases = {"ESCALE_BOOKING_DATABASE_URL": "escale_booking",
-                 "ESCALE_GATEWAY_DATABASE_URL": "escale_gateway"}
+                 "ESCALE_GATEWAY_DATABASE_URL": "escale_gateway",
+                 "ESCALE_NOTIFY_DATABASE_URL": "escale_notify"}
     for variable, database in databases.items():
         assert urlsplit(without_interpolation(environment[variable])).path == f"/{database}"
 
@@ -212,6 +216,7 @@ def test_postgres_creates_both_databases():
     (mount,) = [v for v in SERVICES["postgres"]["volumes"] if "docker-entrypoint-initdb.d" in v]
     sql = (REPO / mount.split(":")[0]).read_text(encoding="utf-8")
     assert re.search(r"CREATE DATABASE escale_gateway\b", sql)
+    assert re.search(r"CREATE DATABASE escale_notify\b", sql)
 
 
 # --- Dockerfiles ---------------------------------------------------------------------
@@ -255,7 +260,7 @@ def test_dockerfiles_carry_no_secret(name):
             assert not re.search(r"://[^/\s:]+:[^@\s]+@", args), f"credentials in {args}"
 
 
-@pytest.mark.parametrize("name,port", [("booking", 8101), ("gateway", 8080)])
+@pytest.mark.parametrize("name,port", [("booking", 8101), ("gateway", 8080), ("notify", 8103)])
 def test_server_images_expose_their_port_and_check_healthz(name, port):
     stage = final_stage(DOCKERFILES[name])
     assert ("EXPOSE", str(port)) in stage

@@ -44,7 +44,7 @@ CRD_KINDS = {
     ("rabbitmq.com/v1beta1", "RabbitmqCluster"),
     ("postgresql.cnpg.io/v1", "Cluster"),
 }
-ESCALE_IMAGES = {"escale/gateway", "escale/booking", "escale/cli"}
+ESCALE_IMAGES = {"escale/gateway", "escale/booking", "escale/cli", "escale/notify"}
 WORKLOAD_KINDS = {"Deployment", "StatefulSet", "Job"}
 
 
@@ -230,6 +230,7 @@ def test_postgresql_is_three_instances_with_both_databases_bootstrapped(target):
     assert initdb["owner"] == "escale"
     statements = [s.strip().rstrip(";") for s in initdb.get("postInitSQL", [])]
     assert "CREATE DATABASE escale_gateway OWNER escale" in statements
+    assert "CREATE DATABASE escale_notify OWNER escale" in statements
     # A committed booking is on a standby before the client hears "201".
     sync = spec["postgresql"]["synchronous"]
     assert sync["method"] in {"any", "first"}

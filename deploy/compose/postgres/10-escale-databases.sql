@@ -1,5 +1,7 @@
 -- Run once by the postgres image when its data volume is empty
 -- (/docker-entrypoint-initdb.d). POSTGRES_DB already created escale_booking;
--- the gateway keeps its API tokens in a database of its own.
+-- the gateway keeps its API tokens in a database of its own, and notify its
+-- preferences and message ledger in another.
 -- The migrations (`escale db upgrade`) create the tables and extensions.
 CREATE DATABASE escale_gateway OWNER escale;
+CREATE DATABASE escale_notify OWNER escale;
