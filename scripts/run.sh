@@ -45,6 +45,29 @@ for i in $(seq 1 "$REPLICAS"); do
   wait_ready "http://$http/readyz" "booking service $i"
 done
 
+# --- notify: a local SMTP sink that logs every message, then the service -----
+# (set ESCALE_SMTP_HOST/PORT to use a real relay instead of the sink)
+SMTP_PORT=${ESCALE_SMTP_PORT:-1025}
+if [ -z "${ESCALE_SMTP_HOST:-}" ]; then
+  python -m aiosmtpd -n -l "127.0.0.1:$SMTP_PORT" -c aiosmtpd.handlers.Debugging \
+    >"$LOGS/mail.log" 2>&1 &
+  pids+=($!)
+fi
+notify_http="127.0.0.1:$((8102 + REPLICAS))"
+ESCALE_NOTIFY_HTTP=$notify_http ESCALE_SMTP_HOST=${ESCALE_SMTP_HOST:-127.0.0.1} \
+  ESCALE_SMTP_PORT=$SMTP_PORT nameko run notify.service --config services/notify/config.yaml \
+  >"$LOGS/notify.log" 2>&1 &
+pids+=($!)
+wait_ready "http://$notify_http/readyz" "notify service"
+# The Matrix bot, when a homeserver is configured (ESCALE_MATRIX_HOMESERVER,
+# ESCALE_MATRIX_USER_ID, ESCALE_MATRIX_PASSWORD or _ACCESS_TOKEN).
+if [ -n "${ESCALE_MATRIX_HOMESERVER:-}" ]; then
+  bot_http="127.0.0.1:$((8103 + REPLICAS))"
+  ESCALE_MATRIX_BOT_HTTP=$bot_http python -m notify.matrix_bot >"$LOGS/matrix-bot.log" 2>&1 &
+  pids+=($!)
+  wait_ready "http://$bot_http/readyz" "Matrix bot"
+fi
+
 gateways=()
 for i in $(seq 1 "$REPLICAS"); do
   port=$((PORT + i - 1))
@@ -66,6 +89,7 @@ Escale is running (${REPLICAS} booking process(es), gateway(s): ${gateways[*]}).
   (tokens are also in .run/agent.token and .run/admin.token)
 
   Try:  curl -H "Authorization: Bearer \$(cat .run/agent.token)" http://127.0.0.1:${PORT}/api/v1/sites
+  Mail: notify sends confirmations to a local SMTP sink; read them in ${LOGS}/mail.log
   Logs: ${LOGS}/    Stop: Ctrl-C
 EOT
 
