@@ -20,10 +20,14 @@ from .auth import auth_middleware
 from .catalog_cache import CatalogCache
 from .errors import REQUEST_LIMIT_KEY, error_middleware
 from .keys import (
-    CATALOG_KEY, METRICS_KEY, PERSON_CACHE_KEY, RPC_KEY, SETTINGS_KEY, TOKENS_KEY,
+    CATALOG_KEY, LIVE_KEY, METRICS_KEY, PERSON_CACHE_KEY, PRESENCE_READ_KEY, RPC_KEY, SETTINGS_KEY,
+    TOKENS_KEY,
 )
+from .live import LiveHub
+from .live_sources import SOURCES, allow_topic, authenticator
 from .metrics import Metrics
 from .middlewares import observe_middleware
+from .presence_read import PresenceReadModel
 from .routes import api, bots, docs, health
 from .rpc import RpcClient
 from .settings import Settings
@@ -57,6 +61,15 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_rpc_client)
     app.cleanup_ctx.append(_catalog_cache)
     app.cleanup_ctx.append(bots.webhook_guard)
+    app[PRESENCE_READ_KEY] = PresenceReadModel(settings.redis_url, settings.presence_redis_prefix)
+    authenticate, recheck = authenticator(app)
+    app[LIVE_KEY] = LiveHub(settings.amqp_uri, SOURCES, authenticate=authenticate, recheck=recheck,
+                            allow_topic=allow_topic, allowed_origins=settings.allowed_origins,
+                            registry=metrics.registry)
+    app.cleanup_ctx.append(_presence_read)
+    app.cleanup_ctx.append(_live_hub)
+    app.on_shutdown.append(_close_live_sockets)  # before the server waits for open requests
+    app.router.add_get("/api/v1/live", app[LIVE_KEY].handle, name="live")
     api.install(app)
     docs.install(app, api)
     health.install(app)
@@ -82,6 +95,24 @@ async def _catalog_cache(app: web.Application):
     await _start_in_background(app, "catalog-events", cache.start)
     yield
     await cache.stop()
+
+
+async def _presence_read(app: web.Application):
+    reader = app[PRESENCE_READ_KEY]
+    await reader.open()  # connects lazily: a Redis that is down only sends reads to the RPC
+    yield
+    await reader.close()
+
+
+async def _live_hub(app: web.Application):
+    hub = app[LIVE_KEY]
+    await _start_in_background(app, "live-events", hub.start)
+    yield
+    await hub.stop()
+
+
+async def _close_live_sockets(app: web.Application) -> None:
+    await app[LIVE_KEY].close_all()
 
 
 async def _start_in_background(app: web.Application, name: str,

@@ -222,6 +222,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "fr": "Requête de messagerie illisible.",
         "en": "Unreadable chat request.",
     },
+    # live updates (WebSocket)
+    "live_origin": {
+        "fr": "Origine de la page non autorisée pour les mises à jour en direct.",
+        "en": "This page's origin is not allowed to receive live updates.",
+    },
     # dependencies
     "service_unavailable": {
         "fr": "Le service « {service} » est indisponible ; réessayez dans un instant.",

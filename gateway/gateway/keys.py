@@ -6,8 +6,10 @@ from aiohttp import web
 
 from .adapters.tokens import TokenStore
 from .catalog_cache import CatalogCache
+from .live import LiveHub
 from .metrics import Metrics
 from .policy import Actor
+from .presence_read import PresenceReadModel
 from .rpc import RpcClient
 from .settings import Settings
 
@@ -17,6 +19,8 @@ TOKENS_KEY = web.AppKey("tokens", TokenStore)
 CATALOG_KEY = web.AppKey("catalog", CatalogCache)
 METRICS_KEY = web.AppKey("metrics", Metrics)
 PERSON_CACHE_KEY = web.AppKey("person_cache", dict)
+PRESENCE_READ_KEY = web.AppKey("presence_read", PresenceReadModel)
+LIVE_KEY = web.AppKey("live", LiveHub)
 
 ACTOR_KEY = web.RequestKey("actor", Actor)
 LANGUAGE_KEY = web.RequestKey("language", str)

@@ -7,10 +7,11 @@ sites, privacy of other people's bookings...).
 
 Roles:
 
-* ``agent``: their own bookings, and reads (catalogue, availability, people);
+* ``agent``: their own bookings, plan, status and privacy, live updates, and reads
+  (catalogue, availability, people, presence);
 * ``site_admin``: as an agent, plus admin actions on their sites only;
 * ``admin``: everything;
-* ``bot``: read-only: people search, availability, catalogue;
+* ``bot``: read-only: people search, presence (as the person who asked), availability, catalogue;
 * ``device`` (door tablets, later): reads the catalogue only for now.
 """
 
@@ -44,19 +45,25 @@ class Action(str, Enum):
     MANAGE_RULES = "rules.manage"
     IMPORT_RESOURCES = "import.resources"
     IMPORT_PEOPLE = "import.people"
+    READ_PRESENCE = "presence.read"            # where is X, who is on site, people search
+    SET_OWN_PRESENCE = "presence.set_own"      # one's own plan, status, privacy, contacts
+    LIVE = "live.subscribe"                    # the live WebSocket
     NOTIFY_PREFERENCES = "notify.preferences"   # one's own notification preferences
     MANAGE_NOTIFICATIONS = "notify.manage"      # dead letters, chat identities (admin)
 
 
-_READS = {Action.READ_ME, Action.READ_CATALOG, Action.READ_AVAILABILITY, Action.READ_PEOPLE}
+_READS = {Action.READ_ME, Action.READ_CATALOG, Action.READ_AVAILABILITY, Action.READ_PEOPLE,
+          Action.READ_PRESENCE}
+# What a person does for themselves, beyond bookings (not bots nor devices).
+_OWN_PRESENCE = {Action.SET_OWN_PRESENCE, Action.LIVE}
 _OWN_BOOKINGS = {Action.BOOK, Action.READ_BOOKINGS, Action.CANCEL_BOOKING, Action.CHECK_IN,
                  Action.NOTIFY_PREFERENCES}
 _SITE_ADMIN = {Action.BOOK_FOR_OTHERS, Action.MANAGE_CATALOG, Action.MANAGE_RULES,
                Action.IMPORT_RESOURCES}
 
 ALLOWED: dict[Role, frozenset[Action]] = {
-    Role.AGENT: frozenset(_READS | _OWN_BOOKINGS),
-    Role.SITE_ADMIN: frozenset(_READS | _OWN_BOOKINGS | _SITE_ADMIN),
+    Role.AGENT: frozenset(_READS | _OWN_BOOKINGS | _OWN_PRESENCE),
+    Role.SITE_ADMIN: frozenset(_READS | _OWN_BOOKINGS | _OWN_PRESENCE | _SITE_ADMIN),
     Role.ADMIN: frozenset(Action),
     Role.BOT: frozenset(_READS),
     Role.DEVICE: frozenset({Action.READ_ME, Action.READ_CATALOG}),

@@ -21,6 +21,8 @@ DEFAULTS = {
     "ESCALE_GATEWAY_PORT": "8080",
     "ESCALE_RPC_TIMEOUT": "10",
     "ESCALE_LOG_LEVEL": "INFO",
+    "ESCALE_PRESENCE_REDIS_PREFIX": "escale:presence:",
+    "ESCALE_GATEWAY_ALLOWED_ORIGINS": "",
 }
 
 # Variables carrying credentials: required, explicitly, in production.
@@ -41,6 +43,10 @@ class Settings:
     port: int = 8080
     rpc_timeout: float = 10.0
     log_level: str = DEFAULTS["ESCALE_LOG_LEVEL"]
+    # Presence's published read model (docs/architecture.md) and the live WebSocket's
+    # allowed browser origins besides the gateway's own.
+    presence_redis_prefix: str = DEFAULTS["ESCALE_PRESENCE_REDIS_PREFIX"]
+    allowed_origins: tuple[str, ...] = ()
     # Not from the environment: limits that are part of the API contract.
     json_max_size: int = 64 * 1024
     csv_max_size: int = 2 * 1024 * 1024
@@ -87,7 +93,17 @@ class Settings:
         db = get("ESCALE_GATEWAY_DATABASE_URL")
         if not db.startswith(("postgresql://", "postgres://")):
             raise SettingsError("ESCALE_GATEWAY_DATABASE_URL must be a postgresql:// URL")
+        prefix = get("ESCALE_PRESENCE_REDIS_PREFIX")
+        if any(c.isspace() for c in prefix):
+            raise SettingsError("ESCALE_PRESENCE_REDIS_PREFIX must not contain spaces")
+        origins = tuple(o.strip().rstrip("/") for o in env.get("ESCALE_GATEWAY_ALLOWED_ORIGINS", "").split(",")
+                        if o.strip())
+        for origin in origins:
+            if not origin.startswith(("http://", "https://")):
+                raise SettingsError("ESCALE_GATEWAY_ALLOWED_ORIGINS: each origin starts with http:// or https://")
         return cls(
+            presence_redis_prefix=prefix,
+            allowed_origins=origins,
             env=mode,
             amqp_uri=amqp,
             database_url=db,

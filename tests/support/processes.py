@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from .servers import free_port
+from .servers import REDIS_URL, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -107,9 +107,11 @@ def booking_service(amqp_uri, booking_db_url):
 
 
 @pytest.fixture(scope="session")
-def gateway(amqp_uri, gateway_db_url, booking_service):
-    """The real gateway in front of the real booking service."""
-    process = gateway_process(amqp_uri, gateway_db_url).start()
+def gateway(amqp_uri, gateway_db_url, booking_service, presence_redis_prefix):
+    """The real gateway in front of the real booking service (and of presence's
+    read model under this run's Redis prefix, for tests that start presence)."""
+    process = gateway_process(amqp_uri, gateway_db_url, ESCALE_REDIS_URL=REDIS_URL,
+                              ESCALE_PRESENCE_REDIS_PREFIX=presence_redis_prefix).start()
     yield process
     process.stop()
 

@@ -73,7 +73,7 @@ class PresenceService:
                                         at, self.clock())
 
     @command
-    def on_site(self, actor, date, site_id=None, team_id=None):
+    def on_site(self, actor, date=None, site_id=None, team_id=None):
         with self.localized():
             return usecases.on_site(self._ports(), Actor.from_wire(actor), date, site_id, team_id,
                                     self.clock())

@@ -343,7 +343,7 @@ def roster_visible(viewer: Viewer, field: str, team_id: str | None) -> bool:
 
 def on_site(ports: Ports, actor: Actor, day, site_id, team_id, now: datetime) -> dict:
     cfg = ports.config
-    wanted = parse_day(day, "date")
+    wanted = today(cfg, now) if day is None else parse_day(day, "date")
     if not today(cfg, now) <= wanted <= today(cfg, now) + timedelta(days=plans.MAX_DAYS_AHEAD):
         raise errors.Invalid("date", "date_range", days=plans.MAX_DAYS_AHEAD)
     site = parse_uuid(site_id, "site_id") if site_id is not None else None

@@ -1,0 +1,127 @@
+"""The live hub without a network: topics, visibility, per-viewer variants,
+bounded queues, and the presence/booking translators."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+
+import pytest
+
+from gateway.live import Connection, LiveHub, Viewer
+from gateway.live_sources import SOURCES, allow_topic, translate_booking, translate_presence
+from gateway.presence_read import roster_field_visible
+
+pytestmark = pytest.mark.unit
+
+ALICE, BOB, CAROL = (str(uuid.uuid4()) for _ in range(3))
+TEAM, SITE, ROOM = (str(uuid.uuid4()) for _ in range(3))
+
+
+class FakeSocket:
+    def __init__(self):
+        self.closed_with = None
+
+    async def close(self, code=1000, message=b""):
+        self.closed_with = (code, message)
+
+
+async def _never(*_):
+    raise AssertionError("not used")
+
+
+def hub(queue_size=8):
+    return LiveHub("amqp://unused", SOURCES, authenticate=_never, recheck=_never, allow_topic=allow_topic,
+                   queue_size=queue_size)
+
+
+def connect(h: LiveHub, viewer: Viewer, *topics) -> Connection:
+    conn = Connection(FakeSocket(), viewer, h._queue_size)
+    h._connections.add(conn)
+    for topic in topics:
+        conn.topics.add(topic)
+        h._by_topic.setdefault(topic, set()).add(conn)
+    return conn
+
+
+def drain(conn: Connection) -> list[dict]:
+    out = []
+    while not conn.queue.empty():
+        out.append(json.loads(conn.queue.get_nowait()))
+    return out
+
+
+def presence_event(visibility="teams"):
+    return {"v": 1, "event_id": str(uuid.uuid4()), "type": "presence.changed", "occurred_at": "2026-03-10T10:00:00+01:00",
+            "person_id": ALICE, "audience": {"visibility": visibility, "team_ids": [TEAM]},
+            "date": "2026-03-10", "cause": "status",
+            "presence": {"status": "in_meeting", "signal": "temporary_status", "place": {"site_id": SITE},
+                         "reach": [{"channel": "phone"}]}}
+
+
+async def test_presence_goes_only_to_subscribers_allowed_to_see_it():
+    h = hub()
+    teammate = connect(h, Viewer(BOB, "agent", frozenset({TEAM})), f"person:{ALICE}")
+    outsider = connect(h, Viewer(CAROL, "agent", frozenset()), f"person:{ALICE}", f"site:{SITE}")
+    admin = connect(h, Viewer(str(uuid.uuid4()), "admin"), f"site:{SITE}")
+    elsewhere = connect(h, Viewer(str(uuid.uuid4()), "agent", frozenset({TEAM})), f"site:{uuid.uuid4()}")
+    assert h.publish("presence.events", "presence.changed", presence_event("teams")) == 1
+    [message] = drain(teammate)
+    assert message["type"] == "presence.changed" and message["topic"] == f"person:{ALICE}"
+    assert "reach" not in message["presence"]
+    assert drain(outsider) == drain(admin) == drain(elsewhere) == []
+    assert h.publish("presence.events", "presence.changed", presence_event("everyone")) == 3
+    assert [m["topic"] for m in drain(outsider)] == [f"person:{ALICE}"]  # once, not once per topic
+
+
+async def test_a_booking_shows_who_only_to_its_holder():
+    h = hub()
+    holder = connect(h, Viewer(ALICE, "agent"), f"resource:{ROOM}")
+    other = connect(h, Viewer(BOB, "agent"), f"resource:{ROOM}")
+    event = {"event_id": "e", "type": "booking.created", "booking": {
+        "id": "b", "person_id": ALICE, "title": "Entretien", "resource_id": ROOM, "site_id": SITE,
+        "start": "s", "end": "e"}}
+    h.publish("booking.events", "booking.created", event)
+    assert drain(holder)[0]["booking"]["title"] == "Entretien"
+    seen = drain(other)[0]["booking"]
+    assert "person_id" not in seen and "title" not in seen and seen["resource_id"] == ROOM
+
+
+async def test_a_slow_client_is_closed_and_never_stalls_the_others():
+    h = hub(queue_size=2)
+    slow = connect(h, Viewer(BOB, "agent", frozenset({TEAM})), f"person:{ALICE}")
+    fast = connect(h, Viewer(CAROL, "agent", frozenset({TEAM})), f"person:{ALICE}")
+    for _ in range(3):
+        h.publish("presence.events", "presence.changed", presence_event())
+        drain(fast)
+    await asyncio.sleep(0)
+    assert slow.closing and slow.ws.closed_with == (1013, b"too slow")
+    assert slow not in h._connections and not fast.closing
+    h.publish("presence.events", "presence.changed", presence_event())
+    assert len(drain(fast)) == 1
+
+
+def test_translators_ignore_what_they_cannot_read():
+    assert list(translate_presence("presence.changed", {"no": "person"})) == []
+    assert list(translate_booking("booking.created", {"booking": "nope"})) == []
+    assert list(translate_presence("something.else", presence_event())) == []
+
+
+def test_devices_follow_their_room_only():
+    device = Viewer(None, "device", room_id=ROOM)
+    assert allow_topic(device, f"resource:{ROOM}") and not allow_topic(device, f"site:{SITE}")
+    assert allow_topic(Viewer(BOB, "agent"), f"site:{SITE}")
+
+
+@pytest.mark.parametrize("field,viewer,team,visible", [
+    (f"everyone|alice|{ALICE}|{TEAM}", (BOB, "agent", set()), None, True),
+    (f"teams|alice|{ALICE}|{TEAM}", (BOB, "agent", {TEAM}), None, True),
+    (f"teams|alice|{ALICE}|{TEAM}", (BOB, "admin", set()), None, False),
+    (f"nobody|alice|{ALICE}|", (ALICE, "agent", set()), None, True),
+    (f"nobody|alice|{ALICE}|", (BOB, "admin", set()), None, False),
+    (f"everyone|alice|{ALICE}|{TEAM}", (BOB, "agent", set()), str(uuid.uuid4()), False),
+    (f"everyone|alice|{ALICE}|{TEAM}", (BOB, "agent", set()), TEAM, True),
+])
+def test_roster_fields_filter_without_parsing_entries(field, viewer, team, visible):
+    assert roster_field_visible(viewer[0], viewer[1], viewer[2], field, team) is visible
