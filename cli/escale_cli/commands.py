@@ -19,7 +19,7 @@ from .settings import Settings
 
 def db_upgrade(settings: Settings, out: TextIO) -> None:
     for line in upgrade_all(settings.booking_database_url, settings.gateway_database_url,
-                            settings.notify_database_url):
+                            settings.notify_database_url, settings.presence_database_url):
         print(line, file=out)
 
 

@@ -53,7 +53,8 @@ def ensure_database(url: str) -> bool:
         return True
 
 
-def upgrade_all(booking_url: str, gateway_url: str, notify_url: str | None = None) -> list[str]:
+def upgrade_all(booking_url: str, gateway_url: str, notify_url: str | None = None,
+                presence_url: str | None = None) -> list[str]:
     """Create the databases if needed and apply their migrations; lines to print."""
     from booking.adapters import migrate as booking_migrate
     from gateway.adapters import migrate as gateway_migrate
@@ -63,6 +64,10 @@ def upgrade_all(booking_url: str, gateway_url: str, notify_url: str | None = Non
         from notify.adapters import migrate as notify_migrate
 
         databases.append(("notify", notify_url, notify_migrate))
+    if presence_url:
+        from presence.adapters import migrate as presence_migrate
+
+        databases.append(("presence", presence_url, presence_migrate))
     lines = []
     for label, url, migrate in databases:
         created = ensure_database(url)

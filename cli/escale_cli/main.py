@@ -6,8 +6,9 @@
     escale token create --email E --role R  issue an API token, printed alone on stdout
     escale token list | revoke ID
 
-Settings come from ``ESCALE_BOOKING_DATABASE_URL`` and
-``ESCALE_GATEWAY_DATABASE_URL``. Failures are one clear message on standard
+Settings come from ``ESCALE_BOOKING_DATABASE_URL``,
+``ESCALE_GATEWAY_DATABASE_URL`` (and ``ESCALE_NOTIFY_DATABASE_URL``,
+``ESCALE_PRESENCE_DATABASE_URL`` for ``db upgrade``). Failures are one clear message on standard
 error and exit status 1 (2 for a bad command line), never a traceback (set
 ``ESCALE_LOG_LEVEL=DEBUG`` to see one).
 """

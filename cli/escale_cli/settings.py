@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 DEFAULT_BOOKING_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/escale_booking"
 DEFAULT_GATEWAY_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/escale_gateway"
+DEFAULT_PRESENCE_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/escale_presence"
 DEFAULT_NOTIFY_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/escale_notify"
 
 
@@ -14,6 +15,7 @@ DEFAULT_NOTIFY_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/escale_notif
 class Settings:
     booking_database_url: str
     gateway_database_url: str
+    presence_database_url: str = DEFAULT_PRESENCE_DATABASE_URL
     notify_database_url: str = DEFAULT_NOTIFY_DATABASE_URL
 
     @classmethod
@@ -24,6 +26,8 @@ class Settings:
             or DEFAULT_BOOKING_DATABASE_URL,
             gateway_database_url=environ.get("ESCALE_GATEWAY_DATABASE_URL")
             or DEFAULT_GATEWAY_DATABASE_URL,
+            presence_database_url=environ.get("ESCALE_PRESENCE_DATABASE_URL")
+            or DEFAULT_PRESENCE_DATABASE_URL,
             notify_database_url=environ.get("ESCALE_NOTIFY_DATABASE_URL")
             or DEFAULT_NOTIFY_DATABASE_URL,
         )

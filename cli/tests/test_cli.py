@@ -52,13 +52,14 @@ def count(url: str, query: str, params=()) -> int:
 def env(run_id):
     suffix = f"{run_id}_cli_{uuid.uuid4().hex[:6]}"
     names = (f"escale_test_{suffix}_booking", f"escale_test_{suffix}_gateway",
-             f"escale_test_{suffix}_notify")
+             f"escale_test_{suffix}_notify", f"escale_test_{suffix}_presence")
     for name in names:
         drop_database(name)
     environment = {
         "ESCALE_BOOKING_DATABASE_URL": _db_url(names[0]),
         "ESCALE_GATEWAY_DATABASE_URL": _db_url(names[1]),
         "ESCALE_NOTIFY_DATABASE_URL": _db_url(names[2]),
+        "ESCALE_PRESENCE_DATABASE_URL": _db_url(names[3]),
     }
     yield environment
     for name in names:
@@ -81,7 +82,7 @@ def test_db_upgrade_creates_both_databases_and_is_repeatable(env):
     assert "booking database" in first.stdout and "gateway database" in first.stdout
     again = run_escale(env, "db", "upgrade")
     assert again.returncode == 0, again.stderr
-    assert "notify database" in first.stdout
+    assert "notify database" in first.stdout and "presence database" in first.stdout
     assert again.stdout.count("0 migration(s) applied") == len(env)
     assert count(env["ESCALE_GATEWAY_DATABASE_URL"], "SELECT count(*) FROM api_token") == 0
 
