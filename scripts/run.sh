@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Run the whole Escale system on this machine with the demo site:
-# migrate, seed, issue demo tokens, start REPLICAS booking processes and
+# migrate, seed, issue demo tokens, start REPLICAS booking and presence processes and
 # gateways, print how to use them, and stop everything on Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -43,6 +43,16 @@ for i in $(seq 1 "$REPLICAS"); do
     >"$LOGS/booking-$i.log" 2>&1 &
   pids+=($!)
   wait_ready "http://$http/readyz" "booking service $i"
+done
+
+# --- presence: REPLICAS processes on ports 8111.. (they share the work and the
+# read model; its database is created and migrated by `escale db upgrade`)
+for i in $(seq 1 "$REPLICAS"); do
+  http="127.0.0.1:$((8110 + i))"
+  ESCALE_PRESENCE_HTTP=$http nameko run presence.service --config services/presence/config.yaml \
+    >"$LOGS/presence-$i.log" 2>&1 &
+  pids+=($!)
+  wait_ready "http://$http/readyz" "presence service $i"
 done
 
 # --- notify: a local SMTP sink that logs every message, then the service -----
@@ -89,6 +99,7 @@ Escale is running (${REPLICAS} booking process(es), gateway(s): ${gateways[*]}).
   (tokens are also in .run/agent.token and .run/admin.token)
 
   Try:  curl -H "Authorization: Bearer \$(cat .run/agent.token)" http://127.0.0.1:${PORT}/api/v1/sites
+  Presence: curl -H "Authorization: Bearer \$(cat .run/agent.token)" "http://127.0.0.1:${PORT}/api/v1/presence"
   Mail: notify sends confirmations to a local SMTP sink; read them in ${LOGS}/mail.log
   Logs: ${LOGS}/    Stop: Ctrl-C
 EOT
