@@ -70,6 +70,7 @@ class Smtp:
     sender: str = "Escale <no-reply@escale.invalid>"
     timeout: float = 10.0
     dry_run: bool = False           # log the message (ids only) instead of sending
+    ca_file: str = ""               # a CA bundle to trust (an internal relay's CA)
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,10 @@ class Settings:
             sender=(env.get("ESCALE_SMTP_FROM") or Smtp.sender).strip(),
             timeout=_float(env, "ESCALE_SMTP_TIMEOUT", 10, 0.1, 300),
             dry_run=_flag(env, "ESCALE_SMTP_DRY_RUN"),
+            ca_file=(env.get("ESCALE_SMTP_CA_FILE") or "").strip(),
         )
+        if smtp.ca_file and not os.path.isfile(smtp.ca_file):
+            raise SettingsError(f"ESCALE_SMTP_CA_FILE {smtp.ca_file!r} is not a file")
         if smtp.username and not smtp.password:
             raise SettingsError("ESCALE_SMTP_USERNAME is set but ESCALE_SMTP_PASSWORD is not")
         if production and smtp.username and smtp.security == "none":

@@ -58,14 +58,16 @@ class Mailer:
                                               "method": message.get("method")})
             return
         try:
+            # Certificates are verified (host name included), against the
+            # system's CAs or ESCALE_SMTP_CA_FILE.
+            context = ssl.create_default_context(cafile=s.ca_file or None)
             if s.security == "tls":
-                client = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout,
-                                          context=ssl.create_default_context())
+                client = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=context)
             else:
                 client = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
             with client:
                 if s.security == "starttls":
-                    client.starttls(context=ssl.create_default_context())
+                    client.starttls(context=context)
                 if s.username:
                     client.login(s.username, s.password)
                 client.send_message(email)
@@ -75,5 +77,7 @@ class Mailer:
                                  permanent=all(c >= 500 for c in codes)) from None
         except smtplib.SMTPResponseException as exc:
             raise DeliveryFailed(f"SMTP {exc.smtp_code}", permanent=exc.smtp_code >= 500) from None
+        except ssl.SSLError as exc:
+            raise DeliveryFailed(f"TLS failed: {exc.reason or type(exc).__name__}") from None
         except (smtplib.SMTPException, OSError) as exc:
             raise DeliveryFailed(f"SMTP unreachable: {type(exc).__name__}") from None
