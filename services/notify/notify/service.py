@@ -70,11 +70,13 @@ class NotifyService:
             usecases.handle_booking_event(
                 self.store, self.clock(), event, self.outside.sender, self.outside.chat_enabled,
                 self.outside.policy, directory.release_after_minutes)
-        except psycopg.Error:
+        except psycopg.OperationalError:
             log.warning("database unavailable; the event goes back to the queue",
-                        extra={"event_id": event.get("event_id") if isinstance(event, dict) else None})
+                        extra={"event_id": _event_id(event)})
             eventlet.sleep(1.0)
             raise
+        except Exception:  # noqa: BLE001 - a payload we cannot use: log it, never loop on it
+            log.exception("event not handled", extra={"event_id": _event_id(event)})
 
     @_booking_handler("booking.created")
     def on_booking_created(self, event):
@@ -180,6 +182,10 @@ class NotifyService:
         for status in ("pending", "sent", "dead", "skipped"):
             LEDGER.labels(status).set(counts.get(status, 0))
         return Response(generate_latest(), status=200, content_type=CONTENT_TYPE_LATEST)
+
+
+def _event_id(event):
+    return event.get("event_id") if isinstance(event, dict) else None
 
 
 def _json(status, body):

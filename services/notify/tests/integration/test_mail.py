@@ -220,3 +220,14 @@ def test_preferences_route_messages_and_none_sends_nothing(notify_service, smtp_
     assert ("reminder",) in scheduled
     time.sleep(1.0)
     assert len(smtp_server.to(place.emails[1])) == before
+
+
+def test_an_unusable_event_is_dropped_and_the_next_one_still_sent(notify_service, smtp_server,
+                                                                  amqp_uri, place):
+    broken = _event(place, person_index=1)
+    del broken["booking"]["start"]
+    publish(amqp_uri, broken)
+    good = _event(place, person_index=1)
+    publish(amqp_uri, good)
+    (message,) = smtp_server.wait_for(place.emails[1])
+    assert message["Subject"].startswith("Réservation confirmée : Salle 0")
