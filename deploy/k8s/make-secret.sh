@@ -75,6 +75,7 @@ ESCALE_AMQP_URI=amqp://$mq_user:$mq_password@escale-rabbitmq:5672/
 ESCALE_BOOKING_DATABASE_URL=postgresql://$pg_user:$pg_password@escale-postgres-rw:5432/escale_booking
 ESCALE_GATEWAY_DATABASE_URL=postgresql://$pg_user:$pg_password@escale-postgres-rw:5432/escale_gateway
 ESCALE_NOTIFY_DATABASE_URL=postgresql://$pg_user:$pg_password@escale-postgres-rw:5432/escale_notify
+ESCALE_PRESENCE_DATABASE_URL=postgresql://$pg_user:$pg_password@escale-postgres-rw:5432/escale_presence
 ESCALE_REDIS_URL=redis://:$redis_password@escale-redis:6379/0
 REDIS_PASSWORD=$redis_password
 ENV

@@ -10,6 +10,7 @@ SECRET_KEYS = frozenset({
     "ESCALE_REDIS_URL",
     "REDIS_PASSWORD",
     "ESCALE_NOTIFY_DATABASE_URL",
+    "ESCALE_PRESENCE_DATABASE_URL",
     # Optional (empty unless the operator gives them to make-secret.sh):
     # credentials of the mail relay and chat platforms.
     "ESCALE_SMTP_PASSWORD",

@@ -26,12 +26,13 @@ REPO = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((REPO / "compose.yaml").read_text(encoding="utf-8"))
 SERVICES = COMPOSE["services"]
 ONE_SHOT = {"migrate"}
-ESCALE = {"migrate", "booking", "gateway", "notify"}
+ESCALE = {"migrate", "booking", "gateway", "notify", "presence"}
 DOCKERFILES = {
     "booking": REPO / "services/booking/Dockerfile",
     "gateway": REPO / "gateway/Dockerfile",
     "migrate": REPO / "cli/Dockerfile",
     "notify": REPO / "services/notify/Dockerfile",
+    "presence": REPO / "services/presence/Dockerfile",
 }
 BOOKING_CONFIG = "/app/services/booking/config.yaml"
 INTERPOLATION = re.compile(r"\$\{([A-Z0-9_]+)(?:(:?[-?])([^}]*))?\}")
@@ -82,7 +83,7 @@ def exec_form(arguments: str) -> list[str]:
 
 def test_compose_runs_the_stores_and_every_process():
     assert set(SERVICES) >= {"rabbitmq", "postgres", "redis", "migrate", "booking", "gateway",
-                             "notify", "mailpit"}
+                             "notify", "presence", "mailpit"}
     assert SERVICES["postgres"]["image"].startswith("postgres:15")
 
 
@@ -104,7 +105,7 @@ def test_the_migration_job_runs_once_and_seeds_the_demo():
     assert migrate["depends_on"]["postgres"]["condition"] == "service_healthy"
 
 
-@pytest.mark.parametrize("name", ["booking", "gateway", "notify"])
+@pytest.mark.parametrize("name", ["booking", "gateway", "notify", "presence"])
 def test_processes_start_after_the_migration_and_a_healthy_broker(name):
     depends = SERVICES[name]["depends_on"]
     assert depends["migrate"]["condition"] == "service_completed_successfully"
@@ -168,13 +169,15 @@ def test_escale_services_use_documented_variables_and_compose_host_names(name):
         "ESCALE_GATEWAY_DATABASE_URL": "postgres",
         "ESCALE_REDIS_URL": "redis",
         "ESCALE_NOTIFY_DATABASE_URL": "postgres",
+        "ESCALE_PRESENCE_DATABASE_URL": "postgres",
     }
     for variable, host in hosts.items():
         url = urlsplit(without_interpolation(environment[variable]))
         assert url.hostname == host, f"{name}: {variable} points at {url.hostname}"
     databases = {"ESCALE_BOOKING_DATABASE_URL": "escale_booking",
                  "ESCALE_GATEWAY_DATABASE_URL": "escale_gateway",
-                 "ESCALE_NOTIFY_DATABASE_URL": "escale_notify"}
+                 "ESCALE_NOTIFY_DATABASE_URL": "escale_notify",
+                 "ESCALE_PRESENCE_DATABASE_URL": "escale_presence"}
     for variable, database in databases.items():
         assert urlsplit(without_interpolation(environment[variable])).path == f"/{database}"
 
@@ -217,6 +220,7 @@ def test_postgres_creates_both_databases():
     sql = (REPO / mount.split(":")[0]).read_text(encoding="utf-8")
     assert re.search(r"CREATE DATABASE escale_gateway\b", sql)
     assert re.search(r"CREATE DATABASE escale_notify\b", sql)
+    assert re.search(r"CREATE DATABASE escale_presence\b", sql)
 
 
 # --- Dockerfiles ---------------------------------------------------------------------
@@ -260,7 +264,8 @@ def test_dockerfiles_carry_no_secret(name):
             assert not re.search(r"://[^/\s:]+:[^@\s]+@", args), f"credentials in {args}"
 
 
-@pytest.mark.parametrize("name,port", [("booking", 8101), ("gateway", 8080), ("notify", 8103)])
+@pytest.mark.parametrize("name,port", [("booking", 8101), ("gateway", 8080), ("notify", 8103),
+                                       ("presence", 8102)])
 def test_server_images_expose_their_port_and_check_healthz(name, port):
     stage = final_stage(DOCKERFILES[name])
     assert ("EXPOSE", str(port)) in stage

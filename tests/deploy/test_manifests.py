@@ -44,7 +44,7 @@ CRD_KINDS = {
     ("rabbitmq.com/v1beta1", "RabbitmqCluster"),
     ("postgresql.cnpg.io/v1", "Cluster"),
 }
-ESCALE_IMAGES = {"escale/gateway", "escale/booking", "escale/cli", "escale/notify"}
+ESCALE_IMAGES = {"escale/gateway", "escale/booking", "escale/cli", "escale/notify", "escale/presence"}
 WORKLOAD_KINDS = {"Deployment", "StatefulSet", "Job"}
 
 
@@ -231,6 +231,7 @@ def test_postgresql_is_three_instances_with_both_databases_bootstrapped(target):
     statements = [s.strip().rstrip(";") for s in initdb.get("postInitSQL", [])]
     assert "CREATE DATABASE escale_gateway OWNER escale" in statements
     assert "CREATE DATABASE escale_notify OWNER escale" in statements
+    assert "CREATE DATABASE escale_presence OWNER escale" in statements
     # A committed booking is on a standby before the client hears "201".
     sync = spec["postgresql"]["synchronous"]
     assert sync["method"] in {"any", "first"}
@@ -557,6 +558,7 @@ def test_escale_pods_reach_only_dns_and_the_stores_they_use(target):
     expected = {
         ("Deployment", "escale-gateway"): {5672, 5432, 6379},
         ("Deployment", "escale-booking"): {5672, 5432},
+        ("Deployment", "escale-presence"): {5672, 5432, 6379},
         ("Job", "escale-db-upgrade"): {5672, 5432},
     }
     for (kind, name), allowed in expected.items():
