@@ -231,3 +231,16 @@ def test_an_unusable_event_is_dropped_and_the_next_one_still_sent(notify_service
     publish(amqp_uri, good)
     (message,) = smtp_server.wait_for(place.emails[1])
     assert message["Subject"].startswith("Réservation confirmée : Salle 0")
+
+
+def test_health_readiness_and_metrics(notify_service, smtp_server, amqp_uri, place):
+    import httpx
+
+    publish(amqp_uri, _event(place, person_index=0))
+    smtp_server.wait_for(place.emails[0])
+    assert httpx.get(f"{notify_service.url}/healthz").json() == {"status": "ok"}
+    assert httpx.get(f"{notify_service.url}/readyz").json() == {"status": "ready"}
+    metrics = httpx.get(f"{notify_service.url}/metrics").text
+    assert 'escale_notify_messages_total{outcome="sent"}' in metrics
+    assert 'escale_notify_ledger_messages{status="sent"}' in metrics
+    assert 'escale_notify_calls_total{method="on_booking_created",outcome="ok"}' in metrics
