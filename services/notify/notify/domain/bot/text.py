@@ -33,7 +33,9 @@ _PHRASES = [
     (r"\bqu'est[\s-]*ce\s*qu(?:e|')\s*", " questceque "),
     (r"\bright now\b", " now "),
     (r"\btout de suite\b", " maintenant "),
-    (r"(\d{1,2})(?:[:.h](\d{2}))?\s*([ap])\.?m\.?(?![a-z])", lambda m: f" {m.group(1)}h{m.group(2) or ''}{m.group(3)}m "),
+    # "2pm", "2:30 pm", "10 a.m." -> "2hpm", "2h30pm", "10ham"
+    (r"(\d{1,2})(?:[:.h](\d{2}))?\s*([ap])\.?m\.?(?![a-z])",
+     lambda m: f" {m.group(1)}h{m.group(2) or ''}{m.group(3)}m "),
     (r"\ben ce moment\b", " maintenant "),
     (r"\bsur place\b", " sursite "),
     (r"\bsur site\b", " sursite "),
