@@ -149,6 +149,10 @@ class BookingService:
         if published:
             OUTBOX_PUBLISHED.inc(published)
 
+    @timer(interval=15)
+    def release_no_shows(self):
+        usecases.release_no_shows(self.store, self.clock())
+
     @timer(interval=30)
     def end_finished_bookings(self):
         usecases.end_finished(self.store, self.clock())

@@ -238,6 +238,17 @@ def active_bookings(store: BookingStore, start: str, end: str, after: str | None
     return {"items": items, "next": items[-1]["booking"]["id"] if len(items) == limit else None}
 
 
+def release_no_shows(store: BookingStore, now: datetime, limit: int = 200) -> int:
+    """Free what was booked and never checked in ("ghost meetings"), once,
+    whatever the number of booking processes (rows claimed with SKIP LOCKED).
+    A checked-in booking is never released."""
+    with store.unit() as unit:
+        due = unit.no_shows(now, limit)
+        for booking in due:
+            _event(unit, events.BOOKING_RELEASED, now, unit.set_status(booking["id"], "released", now))
+        return len(due)
+
+
 def end_finished(store: BookingStore, now: datetime, limit: int = 200) -> int:
     """Mark checked-in bookings whose time is over as ended (once, whatever the
     number of booking processes: rows are claimed with SKIP LOCKED)."""

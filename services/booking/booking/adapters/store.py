@@ -566,6 +566,26 @@ class Unit:
             })
         return items
 
+    def no_shows(self, now: datetime, limit: int) -> list[dict]:
+        """Confirmed (never checked-in) bookings past their site's release
+        delay and not yet over, claimed for this transaction. A kind whose
+        delay is 0 is never released."""
+        defaults = " ".join(
+            f"WHEN '{kind}' THEN {rules.release_after_minutes}" for kind, rules in DEFAULT_RULES.items()
+        )
+        rows = self._all(
+            BOOKING_SELECT + f"""
+             LEFT JOIN booking_rule br ON br.site_id = r.site_id AND br.resource_kind = b.resource_kind
+             WHERE b.status = 'confirmed' AND upper(b.during) > %(now)s
+               AND COALESCE(br.release_after_minutes, CASE b.resource_kind {defaults} END) > 0
+               AND lower(b.during) + make_interval(
+                     mins => COALESCE(br.release_after_minutes, CASE b.resource_kind {defaults} END))
+                   <= %(now)s
+             ORDER BY lower(b.during) LIMIT %(limit)s FOR UPDATE OF b SKIP LOCKED""",
+            {"now": now, "limit": limit},
+        )
+        return [booking_dict(r) for r in rows]
+
     def checked_in_past_end(self, now: datetime, limit: int) -> list[dict]:
         """Checked-in bookings whose time is over, claimed for this transaction."""
         rows = self._all(

@@ -46,10 +46,13 @@ class Rules:
         return replace(self, **changes)
 
 
+# release_after_minutes = 0: never released for want of a check-in. Rooms are
+# released 15 minutes into an unattended meeting (the "ghost meeting"); desks
+# and equipment only where a site asks for it.
 DEFAULT_RULES = {
-    "desk": Rules(),
-    "room": Rules(max_days_ahead=90, max_duration_minutes=720),
-    "equipment": Rules(max_days_ahead=60, max_duration_minutes=780),
+    "desk": Rules(release_after_minutes=0),
+    "room": Rules(max_days_ahead=90, max_duration_minutes=720, release_after_minutes=15),
+    "equipment": Rules(max_days_ahead=60, max_duration_minutes=780, release_after_minutes=0),
 }
 
 

@@ -179,3 +179,43 @@ def test_active_bookings_snapshot_pages_through_what_consumers_need(store, place
     assert len(mine) == 3 and rest["next"] is None
     assert {i["person"]["email"] for i in mine} == set(place.emails)
     assert all(i["site"]["timezone"] == "Europe/Paris" for i in mine)
+
+
+def test_no_shows_are_released_once_and_checked_in_bookings_never(store, place, booking_db_url):
+    t0 = now()
+    start = t0 + timedelta(days=1)
+    window = {"start": start.isoformat(), "end": (start + timedelta(hours=1)).isoformat()}
+    ghost = usecases.create_booking(store, t0, agent(place, 0), {"resource_id": place.rooms[0], **window})["booking"]
+    attended = usecases.create_booking(store, t0, agent(place, 1), {"resource_id": place.desks[1], **window})["booking"]
+    unattended_desk = usecases.create_booking(store, t0, agent(place, 2), {"resource_id": place.desks[0], **window})["booking"]
+    usecases.check_in(store, start + timedelta(minutes=5), agent(place, 1), attended["id"])
+
+    # The place's rules release rooms and desks 30 minutes after the start.
+    usecases.release_no_shows(store, start + timedelta(minutes=29))
+    assert usecases.get_booking(store, agent(place, 0), ghost["id"])["status"] == "confirmed"
+
+    later = start + timedelta(minutes=40)
+    with ThreadPoolExecutor(4) as pool:  # four booking processes' timers at once
+        list(pool.map(lambda _: usecases.release_no_shows(store, later), range(4)))
+    assert usecases.get_booking(store, agent(place, 0), ghost["id"])["status"] == "released"
+    assert usecases.get_booking(store, agent(place, 2), unattended_desk["id"])["status"] == "released"
+    assert usecases.get_booking(store, agent(place, 1), attended["id"])["status"] == "checked_in"
+    with psycopg.connect(booking_db_url) as conn:
+        events = conn.execute(
+            "SELECT count(*) FROM outbox WHERE event_type = 'booking.released' AND payload->'booking'->>'id' = %s",
+            (ghost["id"],)).fetchone()[0]
+    assert events == 1
+    # The room is free again for someone at the door.
+    usecases.create_booking(store, later, agent(place, 2), {
+        "resource_id": place.rooms[0], "start": later.isoformat(), "end": (later + timedelta(minutes=15)).isoformat()})
+
+
+def test_desks_are_not_released_by_default(store, place, booking_db_url):
+    with psycopg.connect(booking_db_url) as conn:
+        conn.execute("DELETE FROM booking_rule WHERE site_id = %s AND resource_kind = 'desk'", (place.site_id,))
+    t0 = now()
+    booking = usecases.create_booking(store, t0, agent(place, 0), {
+        "resource_id": place.desks[3], "start": (t0 + timedelta(days=2)).isoformat(),
+        "end": (t0 + timedelta(days=2, hours=2)).isoformat()})["booking"]
+    usecases.release_no_shows(store, t0 + timedelta(days=2, minutes=90))
+    assert usecases.get_booking(store, agent(place, 0), booking["id"])["status"] == "confirmed"
