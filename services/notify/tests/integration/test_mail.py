@@ -184,6 +184,9 @@ def test_smtp_down_is_retried_then_dead_lettered_and_replayed(notify_service, sm
     assert notify_rpc.replay_dead_letters(actor=ADMIN, ids=[delivery_id]) == {"replayed": 1}
     messages = smtp_server.wait_for(address, already + 1)
     assert messages[-1]["Message-ID"] == f"<{delivery_id}@escale>"
+    deadline = time.monotonic() + 5  # the ledger is stamped just after the SMTP answer
+    while _delivery(notify_db_url, event["event_id"])[1] != "sent" and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert _delivery(notify_db_url, event["event_id"])[1] == "sent"
     assert delivery_id not in [d["id"] for d in
                                notify_rpc.list_dead_letters(actor=ADMIN)["items"]]
