@@ -24,7 +24,7 @@ from .keys import (
     TOKENS_KEY,
 )
 from .live import LiveHub
-from .live_sources import SOURCES, allow_topic, authenticator
+from .live_sources import SOURCES, allow_topic, authenticator, read_model_source
 from .metrics import Metrics
 from .middlewares import observe_middleware
 from .presence_read import PresenceReadModel
@@ -63,9 +63,11 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(bots.webhook_guard)
     app[PRESENCE_READ_KEY] = PresenceReadModel(settings.redis_url, settings.presence_redis_prefix)
     authenticate, recheck = authenticator(app)
-    app[LIVE_KEY] = LiveHub(settings.amqp_uri, SOURCES, authenticate=authenticate, recheck=recheck,
-                            allow_topic=allow_topic, allowed_origins=settings.allowed_origins,
-                            registry=metrics.registry)
+    reader = app[PRESENCE_READ_KEY]
+    app[LIVE_KEY] = LiveHub(settings.amqp_uri, [*SOURCES, read_model_source(reader)],
+                            authenticate=authenticate, recheck=recheck, allow_topic=allow_topic,
+                            allowed_origins=settings.allowed_origins, registry=metrics.registry)
+    app[LIVE_KEY].state_listeners.append(reader.set_live)
     app.cleanup_ctx.append(_presence_read)
     app.cleanup_ctx.append(_live_hub)
     app.on_shutdown.append(_close_live_sockets)  # before the server waits for open requests

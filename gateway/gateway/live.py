@@ -120,6 +120,9 @@ class LiveHub:
         self._amqp: aio_pika.abc.AbstractRobustConnection | None = None
         self.queue_name = f"gateway-live-{uuid.uuid4()}"
         self.live = False
+        # Told True when events flow, False when some may be missed (caches fed
+        # by the sources use it to bypass themselves).
+        self.state_listeners: list[Callable[[bool], None]] = []
         registry = registry or CollectorRegistry()
         self.m_connections = Gauge("escale_gateway_live_connections", "Open live WebSockets",
                                    registry=registry)
@@ -133,6 +136,8 @@ class LiveHub:
         self._amqp = await aio_pika.connect_robust(
             self._uri, client_properties={"connection_name": "escale-gateway-live"},
             reconnect_interval=RECONNECT_INTERVAL)
+        self._amqp.close_callbacks.add(lambda *_: self._set_live(False))
+        self._amqp.reconnect_callbacks.add(lambda *_: self._set_live(True))
         try:
             channel = await self._amqp.channel()
             await channel.set_qos(prefetch_count=256)
@@ -146,10 +151,18 @@ class LiveHub:
             connection, self._amqp = self._amqp, None
             await connection.close()
             raise
-        self.live = True
+        self._set_live(True)
+
+    def _set_live(self, live: bool) -> None:
+        if live != self.live:
+            log.log(logging.INFO if live else logging.WARNING,
+                    "live events flowing" if live else "live events lost until reconnection")
+        self.live = live
+        for listener in self.state_listeners:
+            listener(live)
 
     async def stop(self) -> None:
-        self.live = False
+        self._set_live(False)
         await self.close_all()
         if self._amqp is not None:
             await self._amqp.close()

@@ -98,6 +98,17 @@ SOURCES = [
 ]
 
 
+def read_model_source(reader) -> Source:
+    """Not for clients: keeps the gateway's memory of presence's read model
+    (``presence_read``) right, by forgetting a person on each of their events."""
+
+    def forget(routing_key: str, event: dict) -> Iterable[Delivery]:
+        reader.forget(event.get("person_id"))
+        return ()
+
+    return Source("presence.events", ("presence.changed", "workplan.changed"), forget)
+
+
 def allow_topic(viewer: Viewer, topic: str) -> bool:
     """People may follow any place, person or team: what each event shows is
     filtered per viewer anyway. (Door tablets will follow their room.)"""

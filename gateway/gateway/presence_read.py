@@ -12,6 +12,15 @@ Whenever the read model cannot answer for sure (no ``meta``, the day not
 ``ready`` after a flush, a person the directory does not know yet, another
 day than today), the methods return ``None`` and the route asks the
 service over RPC, which answers from its own database.
+
+Hot answers come from memory. A person's directory entry and today's
+document hold the whole day (the timeline), so they stay right as time
+passes; presence publishes ``presence.changed`` whenever either changes, and
+the gateway's live hub forwards those events here (:meth:`forget`). As in
+the catalogue cache: while those events cannot arrive (broker lost) the
+memory is bypassed and emptied; an answer read while its person was
+invalidated is not kept (generation counters); entries also expire after
+``CACHE_TTL`` seconds, and the memory is bounded.
 """
 
 from __future__ import annotations
@@ -24,6 +33,8 @@ from zoneinfo import ZoneInfo
 import redis.asyncio as aioredis
 
 META_TTL = 5.0
+CACHE_TTL = 30.0
+CACHE_MAX = 50_000
 
 
 def may_see(viewer_id: str | None, viewer_role: str, viewer_team_ids, subject_id: str,
@@ -76,6 +87,62 @@ class PresenceReadModel:
         self._redis: aioredis.Redis | None = None
         self._meta: dict | None = None
         self._meta_until = 0.0
+        self._live = False
+        self._entries: dict[str, tuple[float, dict]] = {}               # person -> (expires, entry)
+        self._docs: dict[str, dict[str, tuple[float, dict | None]]] = {}  # person -> date -> (expires, doc)
+        self._ready: set[str] = set()
+        self._generation: dict[str, int] = {}
+        self._epoch = 0
+        self.hits = 0
+        self.misses = 0
+
+    # -- the memory ---------------------------------------------------------------------
+    def set_live(self, live: bool) -> None:
+        """Events arrive (True) or may be missed (False): either way, start afresh."""
+        self._live = live
+        self.clear()
+
+    def clear(self) -> None:
+        self._entries.clear()
+        self._docs.clear()
+        self._ready.clear()
+        self._generation.clear()
+        self._epoch += 1
+
+    def forget(self, person_id: str | None) -> None:
+        if not isinstance(person_id, str):
+            return
+        self._entries.pop(person_id, None)
+        self._docs.pop(person_id, None)
+        self._generation[person_id] = self._generation.get(person_id, 0) + 1
+
+    def _cached(self, person_ids: list[str], day: str, now: float):
+        if not self._live or day not in self._ready:
+            return None
+        entries = []
+        for pid in person_ids:
+            hit = self._entries.get(pid)
+            if hit is None or hit[0] < now:
+                return None
+            entries.append(hit[1])
+        doc = self._docs.get(person_ids[0], {}).get(day)
+        if doc is None or doc[0] < now:
+            return None
+        return entries, doc[1]
+
+    def _keep(self, person_ids: list[str], day: str, entries: list[dict], doc: dict | None,
+              generations: dict[str, int], epoch: int, now: float) -> None:
+        if not self._live or epoch != self._epoch or any(
+                self._generation.get(pid, 0) != g for pid, g in generations.items()):
+            return  # invalidated while we were reading: do not keep what we read
+        if len(self._entries) > CACHE_MAX:
+            self.clear()
+            return
+        expires = now + CACHE_TTL
+        for pid, entry in zip(person_ids, entries):
+            self._entries[pid] = (expires, entry)
+        self._docs.setdefault(person_ids[0], {})[day] = (expires, doc)
+        self._ready.add(day)
 
     async def open(self) -> None:
         self._redis = aioredis.Redis.from_url(self._url, decode_responses=True, socket_timeout=2,
@@ -134,24 +201,36 @@ class PresenceReadModel:
         day = await self.today()
         if day is None:
             return None
+        date = day.isoformat()
         ids = [person_id] if viewer_id is None or viewer_id == person_id else [person_id, viewer_id]
-        pipe = self.redis.pipeline(transaction=False)
-        pipe.hmget(self.p + "directory", ids)
-        pipe.get(f"{self.p}day:{day.isoformat()}:{person_id}")
-        pipe.exists(f"{self.p}ready:{day.isoformat()}")
-        entries, doc, ready = await pipe.execute()
-        if not ready or entries[0] is None:
-            return None
-        if len(entries) > 1 and entries[1] is None:
-            return None  # the caller is not in the directory yet: their teams are unknown here
-        subject = json.loads(entries[0])
-        viewer_teams = json.loads(entries[1]).get("team_ids", []) if len(entries) > 1 else \
-            subject.get("team_ids", [])
+        clock = time.monotonic()
+        cached = self._cached(ids, date, clock)
+        if cached is not None:
+            self.hits += 1
+            entries, doc = cached
+        else:
+            self.misses += 1
+            generations = {pid: self._generation.get(pid, 0) for pid in ids}
+            epoch = self._epoch
+            pipe = self.redis.pipeline(transaction=False)
+            pipe.hmget(self.p + "directory", ids)
+            pipe.get(f"{self.p}day:{date}:{person_id}")
+            pipe.exists(f"{self.p}ready:{date}")
+            raw_entries, raw_doc, ready = await pipe.execute()
+            if not ready or any(e is None for e in raw_entries):
+                # not built yet, or someone the directory does not know (yet): the
+                # service answers (an unknown caller's teams are unknown here)
+                return None
+            entries = [json.loads(e) for e in raw_entries]
+            doc = json.loads(raw_doc) if raw_doc else None
+            self._keep(ids, date, entries, doc, generations, epoch, clock)
+        subject = entries[0]
+        viewer_teams = entries[1].get("team_ids", []) if len(entries) > 1 else subject.get("team_ids", [])
         reach = subject.get("reach", [])
         if not may_see(viewer_id, viewer_role, viewer_teams, person_id,
                        subject.get("visibility", "everyone"), subject.get("team_ids", [])):
             return {"person": subject["card"], "presence": hidden(reach)}
-        presence = presence_at(json.loads(doc), reach, time.time()) if doc else unknown(reach)
+        presence = presence_at(doc, reach, time.time()) if doc else unknown(reach)
         return {"person": subject["card"], "presence": presence}
 
     async def roster(self, viewer_id: str | None, viewer_role: str, day: date, site_id: str | None,

@@ -241,9 +241,13 @@ def _enqueue_changes(unit, cfg, data, views, old, now, cause, plan_days, extra, 
         entry = person.entry
         team_ids = entry.get("team_ids", [])
         if today_index is not None:
-            new_now = presence_in_doc(views[pid][today_index].doc, entry, now)
+            new_doc = views[pid][today_index].doc
+            new_now = presence_in_doc(new_doc, entry, now)
             old_now = presence_in_doc(old.get((first, pid)), entry, now)
-            if force_presence or without_reach(new_now) != without_reach(old_now):
+            # Also when only later today changed (a meeting booked for 15:00): readers
+            # that cache today's document (the gateway) drop it on this event.
+            if force_presence or without_reach(new_now) != without_reach(old_now) \
+                    or _timeline(new_doc) != _timeline(old.get((first, pid))):
                 unit.enqueue(events.presence_changed(now, pid, person.visibility, team_ids,
                                                      first.isoformat(), new_now, cause))
         changed = []
@@ -260,6 +264,10 @@ def _enqueue_changes(unit, cfg, data, views, old, now, cause, plan_days, extra, 
         if changed or pattern is not None:
             unit.enqueue(events.workplan_changed(now, pid, person.visibility, team_ids, changed,
                                                  cause, pattern))
+
+
+def _timeline(doc: dict | None):
+    return None if doc is None else doc.get("timeline")
 
 
 # --- reading ------------------------------------------------------------------------------
@@ -572,7 +580,7 @@ def reconcile_bookings(ports: Ports, now: datetime) -> set[str]:
 
 
 def build_days(ports: Ports, days: list[date], now: datetime, people: Iterable[str] | None = None,
-               keep_lock=None, cause: str | None = None) -> int:
+               keep_lock=None, cause: str | None = None, force: bool = False) -> int:
     """(Re)write whole days of the read model for everyone with something to show
     (or only ``people``), then mark the days ready."""
     cfg = ports.config
@@ -587,7 +595,8 @@ def build_days(ports: Ports, days: list[date], now: datetime, people: Iterable[s
         batch = pids[i:i + BATCH]
         with ports.store.unit() as unit:
             unit.lock_people(batch)
-            project(ports, unit, batch, now, days=days, cause=cause, emit=cause is not None)
+            project(ports, unit, batch, now, days=days, cause=cause, emit=cause is not None,
+                    force_presence=force, plan_days=[] if force else None)
         if keep_lock is not None:
             keep_lock()
     if people is None:
@@ -658,7 +667,9 @@ def maintain(ports: Ports, now: datetime, upkeep: Upkeep, sync_seconds: int) -> 
                 window = horizon(cfg, now)
                 ready = sorted(model.ready_days(window))
                 if changed and ready and not empty_directory:
-                    build_days(ports, ready, now, people=changed)
+                    # new names, teams, contacts or a departure: published, so
+                    # caches of the directory (the gateway's) drop them
+                    build_days(ports, ready, now, people=changed, cause="directory", force=True)
                 if fresh:
                     model.write_meta(cfg.tz_name, wanted_meta["midday"], cfg.horizon_days, now.isoformat())
             finally:

@@ -8,10 +8,13 @@ where ``audience = {"visibility", "team_ids"}`` lets a consumer that shows
 the event to people (the gateway's live hub) apply the person's privacy
 choice without calling back.
 
-* ``presence.changed``: the person's status now changed (a booking, a
-  check-in, a temporary status, a plan, or simply time passing: a meeting
-  started, a status expired). ``presence`` is the answer now without the
-  contact channels, ``date`` the local day, ``cause`` what moved.
+* ``presence.changed``: the person's presence today changed: their status
+  now (a booking, a check-in, a temporary status, a plan, or simply time
+  passing: a meeting started, a status expired), what is planned later
+  today, their privacy choice, or their directory entry. ``presence`` is the
+  answer now without the contact channels, ``date`` the local day, ``cause``
+  what moved. Readers that cache a person's read model (the gateway) drop it
+  on this event.
 * ``workplan.changed``: the plan of some of the person's days changed
   (declared, weekly pattern, or a desk booked or cancelled). ``days`` are
   ``DayPlan`` objects for the days touched within the service's horizon;
