@@ -28,7 +28,7 @@ from .live_sources import SOURCES, allow_topic, authenticator, read_model_source
 from .metrics import Metrics
 from .middlewares import observe_middleware
 from .presence_read import PresenceReadModel
-from .routes import api, bots, docs, health
+from .routes import api, bots, devices, docs, health
 from .rpc import RpcClient
 from .settings import Settings
 
@@ -61,7 +61,9 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_rpc_client)
     app.cleanup_ctx.append(_catalog_cache)
     app.cleanup_ctx.append(bots.webhook_guard)
-    app[PRESENCE_READ_KEY] = PresenceReadModel(settings.redis_url, settings.presence_redis_prefix)
+    app.cleanup_ctx.append(devices.device_store)
+    app[PRESENCE_READ_KEY] = PresenceReadModel(settings.redis_url, settings.presence_redis_prefix,
+                                                registry=metrics.registry)
     authenticate, recheck = authenticator(app)
     reader = app[PRESENCE_READ_KEY]
     app[LIVE_KEY] = LiveHub(settings.amqp_uri, [*SOURCES, read_model_source(reader)],

@@ -31,9 +31,10 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import redis.asyncio as aioredis
+from prometheus_client import CollectorRegistry, Counter
 
 META_TTL = 5.0
-CACHE_TTL = 30.0
+CACHE_TTL = 300.0
 CACHE_MAX = 50_000
 
 
@@ -81,20 +82,24 @@ def roster_field_visible(viewer_id, viewer_role, viewer_team_ids, field: str, te
 
 
 class PresenceReadModel:
-    def __init__(self, redis_url: str, prefix: str):
+    def __init__(self, redis_url: str, prefix: str, registry: CollectorRegistry | None = None):
         self._url = redis_url
+        self.reads = Counter("escale_gateway_presence_reads_total",
+                             "Presence reads at the gateway: memory, Redis, or left to the service",
+                             ["source"], registry=registry or CollectorRegistry())
         self.p = prefix + "v1:"
         self._redis: aioredis.Redis | None = None
         self._meta: dict | None = None
         self._meta_until = 0.0
         self._live = False
-        self._entries: dict[str, tuple[float, dict]] = {}               # person -> (expires, entry)
-        self._docs: dict[str, dict[str, tuple[float, dict | None]]] = {}  # person -> date -> (expires, doc)
+        # Raw JSON texts, parsed per request: thousands of parsed documents kept
+        # alive would make every full garbage collection a visible pause.
+        self._entries: dict[str, tuple[float, str]] = {}                # person -> (expires, entry)
+        self._docs: dict[str, dict[str, tuple[float, str | None]]] = {}  # person -> date -> (expires, doc)
+        self._rosters: dict[tuple[str, str], tuple[str, list]] = {}    # (date, site) -> (version, rows)
         self._ready: set[str] = set()
         self._generation: dict[str, int] = {}
         self._epoch = 0
-        self.hits = 0
-        self.misses = 0
 
     # -- the memory ---------------------------------------------------------------------
     def set_live(self, live: bool) -> None:
@@ -103,6 +108,7 @@ class PresenceReadModel:
         self.clear()
 
     def clear(self) -> None:
+        self._rosters.clear()
         self._entries.clear()
         self._docs.clear()
         self._ready.clear()
@@ -130,7 +136,7 @@ class PresenceReadModel:
             return None
         return entries, doc[1]
 
-    def _keep(self, person_ids: list[str], day: str, entries: list[dict], doc: dict | None,
+    def _keep(self, person_ids: list[str], day: str, entries: list[str], doc: str | None,
               generations: dict[str, int], epoch: int, now: float) -> None:
         if not self._live or epoch != self._epoch or any(
                 self._generation.get(pid, 0) != g for pid, g in generations.items()):
@@ -206,31 +212,31 @@ class PresenceReadModel:
         clock = time.monotonic()
         cached = self._cached(ids, date, clock)
         if cached is not None:
-            self.hits += 1
+            self.reads.labels("memory").inc()
             entries, doc = cached
         else:
-            self.misses += 1
             generations = {pid: self._generation.get(pid, 0) for pid in ids}
             epoch = self._epoch
             pipe = self.redis.pipeline(transaction=False)
             pipe.hmget(self.p + "directory", ids)
             pipe.get(f"{self.p}day:{date}:{person_id}")
             pipe.exists(f"{self.p}ready:{date}")
-            raw_entries, raw_doc, ready = await pipe.execute()
-            if not ready or any(e is None for e in raw_entries):
+            entries, doc, ready = await pipe.execute()
+            if not ready or any(e is None for e in entries):
                 # not built yet, or someone the directory does not know (yet): the
                 # service answers (an unknown caller's teams are unknown here)
+                self.reads.labels("service").inc()
                 return None
-            entries = [json.loads(e) for e in raw_entries]
-            doc = json.loads(raw_doc) if raw_doc else None
+            self.reads.labels("redis").inc()
             self._keep(ids, date, entries, doc, generations, epoch, clock)
-        subject = entries[0]
-        viewer_teams = entries[1].get("team_ids", []) if len(entries) > 1 else subject.get("team_ids", [])
+        subject = json.loads(entries[0])
+        viewer_teams = json.loads(entries[1]).get("team_ids", []) if len(entries) > 1 \
+            else subject.get("team_ids", [])
         reach = subject.get("reach", [])
         if not may_see(viewer_id, viewer_role, viewer_teams, person_id,
                        subject.get("visibility", "everyone"), subject.get("team_ids", [])):
             return {"person": subject["card"], "presence": hidden(reach)}
-        presence = presence_at(doc, reach, time.time()) if doc else unknown(reach)
+        presence = presence_at(json.loads(doc), reach, time.time()) if doc else unknown(reach)
         return {"person": subject["card"], "presence": presence}
 
     async def roster(self, viewer_id: str | None, viewer_role: str, day: date, site_id: str | None,
@@ -246,16 +252,36 @@ class PresenceReadModel:
         viewer_teams = await self.team_ids(viewer_id)
         if viewer_teams is None:
             return None
-        sites = [site_id] if site_id else sorted(await self.redis.smembers(f"{self.p}roster-sites:{day.isoformat()}"))
-        pipe = self.redis.pipeline(transaction=False)
+        date = day.isoformat()
+        sites = [site_id] if site_id else sorted(await self.redis.smembers(f"{self.p}roster-sites:{date}"))
+        # Each roster hash has a version that presence moves with every change
+        # to it: a roster unchanged since the last question is not read again.
+        versions = await self.redis.mget([f"{self.p}roster-version:{date}:{site}" for site in sites]) \
+            if sites else []
+        stale = [(site, version) for site, version in zip(sites, versions)
+                 if version is None or self._rosters.get((date, site), ("",))[0] != version]
+        fresh: dict[str, list] = {}
+        if stale:
+            pipe = self.redis.pipeline(transaction=False)
+            for site, _ in stale:
+                pipe.hgetall(f"{self.p}roster:{date}:{site}")
+            for (site, version), fields in zip(stale, await pipe.execute()):
+                rows = []
+                for field, value in fields.items():
+                    visibility, sort_key, person, teams = field.split("|", 3)
+                    rows.append((sort_key, person, visibility, teams.split(",") if teams else [], value))
+                rows.sort()
+                fresh[site] = rows
+                if version is not None and len(self._rosters) < 1000:
+                    self._rosters[(date, site)] = (version, rows)
+        chosen = []
         for site in sites:
-            pipe.hgetall(f"{self.p}roster:{day.isoformat()}:{site}")
-        rows = []
-        for fields in await pipe.execute():
-            for field, value in fields.items():
-                if roster_field_visible(viewer_id, viewer_role, viewer_teams, field, team_id):
-                    parts = field.split("|", 3)
-                    rows.append((parts[1], parts[2], value))
-        rows.sort()
+            rows = fresh[site] if site in fresh else self._rosters[(date, site)][1]
+            chosen.extend(r for r in rows
+                          if (team_id is None or team_id in r[3])
+                          and may_see(viewer_id, viewer_role, viewer_teams, r[1], r[2], r[3]))
+        if len(sites) > 1:
+            chosen.sort()
+        rows = [(r[0], r[1], r[4]) for r in chosen]
         head = json.dumps({"date": day.isoformat(), "site_id": site_id, "team_id": team_id})
         return head[:-1] + ', "people": [' + ",".join(r[2] for r in rows) + "]}"

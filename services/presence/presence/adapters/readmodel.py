@@ -17,11 +17,14 @@ local dates of the organisation's time zone (``meta``).
     P v1:roster:{date}:{site_id}  hash   "{visibility}|{sort key}|{person_id}|{team ids,}"
                                          -> RosterEntry JSON (API shape)
     P v1:roster-sites:{date}      set    site ids with a roster that day
+    P v1:roster-version:{date}:{site_id}
+                                  int    moves with every change to that roster (readers
+                                         keep a roster until its version moves)
     P v1:transitions              zset   person_id -> epoch of their next status change
     P v1:lock:{name}              string short-lived locks between presence processes
     P v1:state:{name}             string presence's own bookkeeping (last directory sync)
 
-Day keys (``ready``, ``day``, ``roster``, ``roster-sites``) expire an hour
+Day keys (``ready``, ``day``, ``roster``, ``roster-sites``, ``roster-version``) expire an hour
 after their day is over. A roster field carries what a reader needs to
 filter and sort without parsing the entry (visibility, folded name, team
 ids), so a 1,000-person roster is served by concatenating entries.
@@ -68,6 +71,8 @@ class ReadModel:
     def k_day(self, day: date, person_id: str) -> str: return f"{self.p}day:{day.isoformat()}:{person_id}"
     def k_roster(self, day: date, site_id: str) -> str: return f"{self.p}roster:{day.isoformat()}:{site_id}"
     def k_roster_sites(self, day: date) -> str: return f"{self.p}roster-sites:{day.isoformat()}"
+    def k_roster_version(self, day: date, site_id: str) -> str:
+        return f"{self.p}roster-version:{day.isoformat()}:{site_id}"
     def k_transitions(self) -> str: return self.p + "transitions"
     def k_lock(self, name: str) -> str: return f"{self.p}lock:{name}"
     def k_state(self, name: str) -> str: return f"{self.p}state:{name}"
@@ -170,14 +175,20 @@ class ReadModel:
             exat = int(day_end.timestamp()) + GRACE_SECONDS
             previous = old.get((day, pid))
             new_pointers = {(site, field) for site, field, _ in rosters}
+            touched = set()
             for site, field in (tuple(x) for x in (previous or {}).get("roster", [])):
                 if (site, field) not in new_pointers:
                     pipe.hdel(self.k_roster(day, site), field)
+                    touched.add(site)
             for site, field, entry in rosters:
                 pipe.hset(self.k_roster(day, site), field, dumps(entry))
                 pipe.expireat(self.k_roster(day, site), exat)
                 pipe.sadd(self.k_roster_sites(day), site)
                 pipe.expireat(self.k_roster_sites(day), exat)
+                touched.add(site)
+            for site in touched:
+                pipe.incr(self.k_roster_version(day, site))
+                pipe.expireat(self.k_roster_version(day, site), exat)
             if doc is None:
                 pipe.delete(self.k_day(day, pid))
             else:
