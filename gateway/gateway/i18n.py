@@ -65,6 +65,22 @@ MESSAGES: dict[str, dict[str, str]] = {
         "fr": "Requête invalide.",
         "en": "Bad request.",
     },
+    "pairing_not_found": {
+        "fr": "Code d'appairage inconnu ou expiré.",
+        "en": "Unknown or expired pairing code.",
+    },
+    "pairing_unavailable": {
+        "fr": "Trop d'appairages en cours ; réessayez dans quelques minutes.",
+        "en": "Too many pairings in progress; try again in a few minutes.",
+    },
+    "not_a_room": {
+        "fr": "Une tablette ne s'associe qu'à une salle.",
+        "en": "A display can only be paired with a room.",
+    },
+    "device_without_room": {
+        "fr": "Ce jeton d'appareil n'est lié à aucune salle.",
+        "en": "This device token is not bound to any room.",
+    },
     "entity_not_found": {
         "fr": "Aucun élément avec cet identifiant.",
         "en": "Nothing with this id.",

@@ -12,7 +12,8 @@ Roles:
 * ``site_admin``: as an agent, plus admin actions on their sites only;
 * ``admin``: everything;
 * ``bot``: read-only: people search, presence (as the person who asked), availability, catalogue;
-* ``device`` (door tablets, later): reads the catalogue only for now.
+* ``device`` (door tablets): reads the catalogue, and its own room through the
+  ``/display`` operations (the room comes from its token, never the request).
 """
 
 from __future__ import annotations
@@ -50,6 +51,8 @@ class Action(str, Enum):
     LIVE = "live.subscribe"                    # the live WebSocket
     NOTIFY_PREFERENCES = "notify.preferences"   # one's own notification preferences
     MANAGE_NOTIFICATIONS = "notify.manage"      # dead letters, chat identities (admin)
+    MANAGE_DEVICES = "devices.manage"           # pair, list and revoke door tablets (admin)
+    DISPLAY = "display.use"                     # a door tablet's own room (device)
 
 
 _READS = {Action.READ_ME, Action.READ_CATALOG, Action.READ_AVAILABILITY, Action.READ_PEOPLE,
@@ -66,7 +69,7 @@ ALLOWED: dict[Role, frozenset[Action]] = {
     Role.SITE_ADMIN: frozenset(_READS | _OWN_BOOKINGS | _OWN_PRESENCE | _SITE_ADMIN),
     Role.ADMIN: frozenset(Action),
     Role.BOT: frozenset(_READS),
-    Role.DEVICE: frozenset({Action.READ_ME, Action.READ_CATALOG}),
+    Role.DEVICE: frozenset({Action.READ_ME, Action.READ_CATALOG, Action.DISPLAY}),
 }
 
 # Actions a site admin may only take on one of their own sites.

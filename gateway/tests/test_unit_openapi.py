@@ -49,6 +49,9 @@ def test_operations_are_described(app_and_document):
     for path, item in document["paths"].items():
         for method, op in item.items():
             assert op["summary"], (method, path)
+            if path.startswith("/display/pairings"):  # a display without a token yet
+                assert op["security"] == [], (method, path)
+                continue
             assert "401" in op["responses"], (method, path)
             if path.startswith("/bots/"):  # signed by the chat platform, not a bearer token
                 assert op["security"] == [], (method, path)

@@ -54,9 +54,15 @@ def test_bot_writes_nothing_and_reads_no_bookings(action):
     assert not can(BOT, action)
 
 
-def test_device_only_reads_the_catalogue_for_now():
+def test_device_reads_the_catalogue_and_uses_its_display_only():
     allowed = {a for a in Action if can(DEVICE, a)}
-    assert allowed == {Action.READ_CATALOG, Action.READ_ME}
+    assert allowed == {Action.READ_CATALOG, Action.READ_ME, Action.DISPLAY}
+
+
+@pytest.mark.parametrize("role_actor", [AGENT, SITE_ADMIN, BOT, DEVICE])
+def test_only_an_admin_manages_devices(role_actor):
+    assert not can(role_actor, Action.MANAGE_DEVICES)
+    assert can(ADMIN, Action.MANAGE_DEVICES)
 
 
 @pytest.mark.parametrize("action", SITE_ADMIN_ACTIONS)

@@ -7,4 +7,4 @@ from ..openapi import Registry
 api = Registry()
 
 # Importing the modules registers their operations, in this order in the document.
-from . import bookings, catalog, people, admin, notifications, bots, presence  # noqa: E402,F401
+from . import bookings, catalog, people, admin, notifications, bots, presence, devices  # noqa: E402,F401

@@ -1,0 +1,127 @@
+"""Door tablets through the real gateway: pairing, device scope, heartbeats,
+the admin's list, and revocation taking effect at once."""
+
+import time
+from datetime import datetime, timedelta, timezone
+
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+
+from tests.support.data import make_place
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def admin(issue):
+    return {"Authorization": f"Bearer {issue('admin@mairie-test.fr', 'admin')}"}
+
+
+def pair(api, admin, room_id):
+    """Start a pairing as a display would, pair it as the admin, collect the token."""
+    started = api.post("/api/v1/display/pairings")
+    assert started.status_code == 201, started.text
+    code, claim = started.json()["code"], started.json()["claim"]
+    paired = api.post("/api/v1/devices/pair", headers=admin,
+                      json={"code": code.lower(), "room_id": room_id, "label": "Porte 1"})
+    assert paired.status_code == 201, paired.text
+    token = api.post("/api/v1/display/pairings/claim", json={"code": code, "claim": claim}).json()
+    assert token["status"] == "paired"
+    return paired.json(), {"Authorization": f"Bearer {token['token']}"}
+
+
+def test_a_display_is_paired_with_a_room_and_collects_its_token_once(gateway, place, admin, issue):
+    agent = {"Authorization": f"Bearer {issue(place.emails[0], 'agent', person_id=place.people[0])}"}
+    with httpx.Client(base_url=gateway.url, timeout=10) as api:
+        started = api.post("/api/v1/display/pairings").json()
+        code, claim = started["code"], started["claim"]
+        assert len(code) == 6 and code.isalnum() and code.isupper()
+        waiting = api.post("/api/v1/display/pairings/claim", json={"code": code, "claim": claim})
+        assert waiting.json() == {"status": "waiting"}
+        wrong = api.post("/api/v1/display/pairings/claim", json={"code": code, "claim": "x" * 43},
+                         headers={"Accept-Language": "en"})
+        assert wrong.status_code == 404 and wrong.json()["message"] == "Unknown or expired pairing code."
+
+        body = {"code": code, "room_id": place.rooms[0]}
+        assert api.post("/api/v1/devices/pair", json=body, headers=agent).status_code == 403
+        desk = api.post("/api/v1/devices/pair", headers=admin,
+                        json={"code": code, "room_id": place.desks[0]})
+        assert desk.status_code == 422 and desk.json()["error"] == "invalid"
+        device = api.post("/api/v1/devices/pair", json=body, headers=admin)
+        assert device.status_code == 201, device.text
+        assert device.json()["room_id"] == place.rooms[0]
+        again = api.post("/api/v1/devices/pair", json=body, headers=admin)
+        assert again.status_code == 404 and again.json()["error"] == "not_found"
+
+        token = api.post("/api/v1/display/pairings/claim", json={"code": code, "claim": claim}).json()
+        assert token["status"] == "paired" and token["token"].startswith("esc_")
+        # Handed out once: the pairing is gone.
+        assert api.post("/api/v1/display/pairings/claim",
+                        json={"code": code, "claim": claim}).status_code == 404
+        me = api.get("/api/v1/me", headers={"Authorization": f"Bearer {token['token']}"})
+        assert me.status_code == 200 and me.json()["actor"]["role"] == "device"
+        assert me.json()["actor"]["room_id"] == place.rooms[0] and me.json()["person"] is None
+
+        assert api.post("/api/v1/devices/pair", headers=admin,
+                        json={"code": "ZZZZZZ", "room_id": place.rooms[0]}).status_code == 404
+
+
+def test_a_device_sees_its_own_room_only_and_stops_at_once_when_revoked(gateway, booking_db_url, place,
+                                                                       admin, issue):
+    other = make_place(booking_db_url, desks=1, rooms=1, people=1)
+    agent = {"Authorization": f"Bearer {issue(place.emails[0], 'agent', person_id=place.people[0])}"}
+    with httpx.Client(base_url=gateway.url, timeout=10) as api:
+        device, tablet = pair(api, admin, place.rooms[0])
+
+        start = (datetime.now(timezone.utc) + timedelta(minutes=5)).replace(second=0, microsecond=0)
+        booked = api.post("/api/v1/bookings", headers=agent, json={
+            "resource_id": place.rooms[0], "start": start.isoformat(),
+            "end": (start + timedelta(minutes=30)).isoformat(), "title": "Comité de pilotage"})
+        room = api.get("/api/v1/display/room", headers=tablet)
+        assert room.status_code == 200, room.text
+        assert room.json()["room_id"] == place.rooms[0] and room.json()["name"]
+        assert booked.status_code == 201, booked.text
+        shown = {m["id"]: m for m in room.json()["meetings"]}
+        if start.astimezone(ZoneInfo(room.json()["time_zone"])).date() == \
+                datetime.now(ZoneInfo(room.json()["time_zone"])).date():
+            assert shown[booked.json()["id"]]["status"] == "confirmed"
+            assert "person_id" not in shown[booked.json()["id"]]
+        else:  # booked for tomorrow (a run at 23:55): not on today's display
+            assert booked.json()["id"] not in shown
+
+        # The room comes from the token: a device has no way to name another one.
+        asked = api.get("/api/v1/display/room", headers=tablet, params={"room_id": other.rooms[0]})
+        assert asked.json()["room_id"] == place.rooms[0]
+        # People, bookings, admin: none of a device's business.
+        for method, path in [("GET", "/api/v1/people?q=a"), ("GET", "/api/v1/bookings"),
+                             ("GET", "/api/v1/devices"), ("POST", "/api/v1/bookings"),
+                             ("DELETE", f"/api/v1/devices/{device['id']}")]:
+            answer = api.request(method, path, headers=tablet, json={} if method == "POST" else None)
+            assert answer.status_code in (403, 422), (method, path, answer.status_code)
+            if answer.status_code == 422:  # the body is checked before the role for POSTs
+                assert method == "POST"
+
+        assert api.post("/api/v1/display/heartbeat", headers=tablet).status_code == 204
+        listed = {d["id"]: d for d in api.get("/api/v1/devices", headers=admin).json()}
+        assert listed[device["id"]]["online"] is True
+        assert listed[device["id"]]["room_id"] == place.rooms[0]
+        assert listed[device["id"]]["last_heartbeat_at"]
+
+        assert api.delete(f"/api/v1/devices/{device['id']}", headers=admin).status_code == 204
+        deadline = time.monotonic() + 2
+        while api.get("/api/v1/display/room", headers=tablet).status_code != 401:
+            assert time.monotonic() < deadline, "a revoked device still works"
+            time.sleep(0.05)
+        assert api.post("/api/v1/display/heartbeat", headers=tablet).status_code == 401
+        assert device["id"] not in {d["id"] for d in api.get("/api/v1/devices", headers=admin).json()}
+        assert api.delete(f"/api/v1/devices/{device['id']}", headers=admin).status_code == 404
+
+
+def test_an_agent_token_is_not_a_device(gateway, place, issue, admin):
+    agent = {"Authorization": f"Bearer {issue(place.emails[0], 'agent', person_id=place.people[0])}"}
+    with httpx.Client(base_url=gateway.url, timeout=10) as api:
+        assert api.get("/api/v1/display/room", headers=agent).status_code == 403
+        assert api.post("/api/v1/display/heartbeat", headers=agent).status_code == 403
+        assert api.get("/api/v1/devices", headers=agent).status_code == 403
