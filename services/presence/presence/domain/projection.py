@@ -20,6 +20,9 @@ from .privacy import DEFAULT_VISIBILITY
 from .search import fold
 
 CARD_FIELDS = ("id", "display_name", "given_name", "family_name", "department", "job_title", "teams")
+# A roster lists hundreds of people: its desks say where and when, nothing more.
+ROSTER_DESK_FIELDS = ("resource_id", "resource_code", "resource_name", "floor_id", "zone_id", "start",
+                      "end", "status")
 CONTACT_FIELDS = ("phone_extension", "softphone", "video_url", "chat_handle", "email",
                   "preferred_channel")
 
@@ -122,7 +125,8 @@ def day_view(data: PersonData, frame: DayFrame, site_names: dict[str, str],
     for site_id in site_ids:
         entry = {"person": card, "site_id": site_id, "am": signals.plan.am.to_wire(),
                  "pm": signals.plan.pm.to_wire(),
-                 "desks": [d for d in desk_views if d.get("site_id") == site_id]}
+                 "desks": [{k: d.get(k) for k in ROSTER_DESK_FIELDS}
+                           for d in desk_views if d.get("site_id") == site_id]}
         field_name = roster_field(data.visibility, sort_key, data.person_id, data.entry.get("team_ids", []))
         rosters.append((site_id, field_name, entry))
     doc = {
