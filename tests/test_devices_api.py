@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import httpx
+import psycopg
 import pytest
 
 from tests.support.data import make_place
@@ -125,3 +126,38 @@ def test_an_agent_token_is_not_a_device(gateway, place, issue, admin):
         assert api.get("/api/v1/display/room", headers=agent).status_code == 403
         assert api.post("/api/v1/display/heartbeat", headers=agent).status_code == 403
         assert api.get("/api/v1/devices", headers=agent).status_code == 403
+
+
+def test_the_rooms_tablet_checks_in_and_ends_early_recorded_with_its_id(gateway, booking_db_url, place,
+                                                                        admin, issue):
+    other = make_place(booking_db_url, desks=1, rooms=1, people=1)
+    agent = {"Authorization": f"Bearer {issue(place.emails[0], 'agent', person_id=place.people[0])}"}
+    with httpx.Client(base_url=gateway.url, timeout=10) as api:
+        device, tablet = pair(api, admin, place.rooms[0])
+        _, elsewhere = pair(api, admin, other.rooms[0])
+        start = datetime.now(timezone.utc) - timedelta(minutes=5)
+        booked = api.post("/api/v1/bookings", headers=agent, json={
+            "resource_id": place.rooms[0], "start": start.isoformat(),
+            "end": (start + timedelta(minutes=30)).isoformat()})
+        assert booked.status_code == 201, booked.text
+        body = {"booking_id": booked.json()["id"]}
+
+        refused = api.post("/api/v1/display/check-in", headers=elsewhere, json=body)
+        assert refused.status_code == 403 and refused.json()["error"] == "forbidden"
+        assert api.post("/api/v1/display/end", headers=elsewhere, json=body).status_code == 403
+
+        checked = api.post("/api/v1/display/check-in", headers=tablet, json=body)
+        assert checked.status_code == 200, checked.text
+        assert checked.json()["status"] == "checked_in" and "person_id" not in checked.json()
+        ended = api.post("/api/v1/display/end", headers=tablet, json=body)
+        assert ended.status_code == 200 and ended.json()["status"] == "ended"
+        again = api.post("/api/v1/display/end", headers=tablet, json=body)
+        assert again.status_code == 409 and again.json()["error"] == "invalid_state"
+        assert body["booking_id"] not in {m["id"] for m in
+                                          api.get("/api/v1/display/room", headers=tablet).json()["meetings"]}
+        assert api.get(f"/api/v1/bookings/{body['booking_id']}", headers=agent).json()["status"] == "ended"
+
+    with psycopg.connect(booking_db_url) as conn:
+        recorded = conn.execute("SELECT device_id::text, action FROM device_action WHERE booking_id = %s "
+                                "ORDER BY id", (body["booking_id"],)).fetchall()
+    assert recorded == [(device["id"], "check_in"), (device["id"], "end")]

@@ -89,12 +89,16 @@ class Actor:
 
     def for_rpc(self) -> dict:
         """The ``actor`` argument of the booking service's RPC methods."""
-        return {
+        actor = {
             "person_id": str(self.person_id) if self.person_id else None,
             "role": self.role.value,
             "site_ids": sorted(str(s) for s in self.site_ids),
             "room_id": str(self.room_id) if self.room_id else None,
         }
+        if self.role is Role.DEVICE:
+            # A door tablet's id (its token's), so the service records what it did.
+            actor["device_id"] = str(self.token_id)
+        return actor
 
 
 class Denied(Exception):

@@ -100,4 +100,6 @@ def test_actor_for_rpc_has_the_contract_shape():
     assert SITE_ADMIN.for_rpc() == {
         "person_id": str(ME), "role": "site_admin", "site_ids": [str(SITE)], "room_id": None,
     }
+    assert DEVICE.for_rpc()["device_id"] == str(DEVICE.token_id)
+    assert DEVICE.for_rpc()["room_id"] == str(DEVICE.room_id)
     assert ADMIN.for_rpc()["person_id"] is None

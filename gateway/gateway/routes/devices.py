@@ -78,6 +78,10 @@ class DisplayMeeting(Out):
     title: str | None = None
 
 
+class DisplayAction(Body):
+    booking_id: UUID
+
+
 class DisplayRoom(Out):
     room_id: UUID
     name: str
@@ -178,3 +182,22 @@ async def display_room(call: Call):
     return ok({"room_id": str(room_id), "name": room.get("name", ""),
                "capacity": room.get("capacity", 0), "time_zone": str(zone),
                "meetings": sorted(meetings, key=lambda m: m["start"])})
+
+
+@api.post("/display/check-in", summary="Check in to a meeting of the device's room (« Je suis là »)",
+          tag=TAG, action=Action.DISPLAY, body=DisplayAction, response=DisplayMeeting,
+          errors=(404, 409, 422))
+async def display_check_in(call: Call):
+    # The booking service checks that the booking is in the device's room.
+    result = await call.rpc("check_in", actor=call.actor.for_rpc(),
+                            booking_id=str(call.body.booking_id))
+    return ok(result)
+
+
+@api.post("/display/end", summary="End the meeting under way in the device's room (the room is free)",
+          tag=TAG, action=Action.DISPLAY, body=DisplayAction, response=DisplayMeeting,
+          errors=(404, 409))
+async def display_end(call: Call):
+    result = await call.rpc("end_booking", actor=call.actor.for_rpc(),
+                            booking_id=str(call.body.booking_id))
+    return ok(result)

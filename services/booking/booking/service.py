@@ -65,6 +65,10 @@ class BookingService:
         return usecases.check_in(self.store, self.clock(), Actor.from_wire(actor), booking_id)
 
     @command
+    def end_booking(self, actor, booking_id):
+        return usecases.end_booking(self.store, self.clock(), Actor.from_wire(actor), booking_id)
+
+    @command
     def active_bookings(self, start, end, after=None, limit=2000):
         """For other services rebuilding their state; the gateway does not expose it."""
         return usecases.active_bookings(self.store, start, end, after, limit)

@@ -13,7 +13,7 @@ import uuid
 from datetime import datetime, timedelta
 
 from .domain import errors, events
-from .domain.access import Actor, booking_person, require_change, visible_booking
+from .domain.access import Actor, booking_person, require_attendance, require_change, visible_booking
 from .domain.availability import matches, rank_near_team, statuses
 from .domain.model import (
     PERIODS,
@@ -206,9 +206,9 @@ def cancel_booking(store: BookingStore, now: datetime, actor: Actor, booking_id:
 def check_in(store: BookingStore, now: datetime, actor: Actor, booking_id: str) -> dict:
     with store.unit() as unit:
         booking = unit.booking(booking_id, for_update=True)
-        require_change(actor, booking["person_id"], booking["site_id"])
+        require_attendance(actor, booking)
         if booking["status"] == "checked_in":
-            return booking  # checking in twice is harmless
+            return visible_booking(actor, booking)  # checking in twice is harmless
         if booking["status"] != "confirmed":
             raise errors.InvalidState(f"This booking is {booking['status']}.", status=booking["status"])
         rules = unit.rules(booking["site_id"], booking["resource_kind"])
@@ -216,7 +216,33 @@ def check_in(store: BookingStore, now: datetime, actor: Actor, booking_id: str) 
         check_in_window(rules, interval, now)
         updated = unit.set_status(booking["id"], "checked_in", now)
         _event(unit, events.BOOKING_CHECKED_IN, now, updated)
-        return updated
+        _record_device(unit, actor, updated, "check_in", now)
+        return visible_booking(actor, updated)
+
+
+def end_booking(store: BookingStore, now: datetime, actor: Actor, booking_id: str) -> dict:
+    """End a booking that is under way, now ("end early"): the resource is free
+    at once (an ended booking no longer blocks it) and ``booking.ended`` is
+    published. Its owner, a manager or the tablet at the room's door may."""
+    with store.unit() as unit:
+        booking = unit.booking(booking_id, for_update=True)
+        require_attendance(actor, booking)
+        if booking["status"] not in ("confirmed", "checked_in"):
+            raise errors.InvalidState(f"This booking is {booking['status']}.", status=booking["status"])
+        start, end = datetime.fromisoformat(booking["start"]), datetime.fromisoformat(booking["end"])
+        if not start <= now < end:
+            raise errors.InvalidState("Only a booking under way can be ended; cancel a future one.",
+                                      status=booking["status"])
+        updated = unit.set_status(booking["id"], "ended", now)
+        _event(unit, events.BOOKING_ENDED, now, updated)
+        _record_device(unit, actor, updated, "end", now)
+        return visible_booking(actor, updated)
+
+
+def _record_device(unit: Unit, actor: Actor, booking: dict, action: str, now: datetime) -> None:
+    """Every action from a door tablet is recorded with the device's id."""
+    if actor.role == "device" and actor.device_id:
+        unit.record_device_action(booking["id"], actor.device_id, action, now)
 
 
 def active_bookings(store: BookingStore, start: str, end: str, after: str | None = None,

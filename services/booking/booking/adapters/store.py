@@ -507,6 +507,13 @@ class Unit:
         )
         return self.booking(booking_id)
 
+    def record_device_action(self, booking_id: str, device_id: str, action: str,
+                             now: datetime) -> None:
+        self.conn.execute(
+            "INSERT INTO device_action (booking_id, device_id, action, at) VALUES (%s, %s, %s, %s)",
+            (booking_id, device_id, action, now),
+        )
+
     def occupations(self, resource_ids: list[str], interval: Interval) -> list[Occupation]:
         if not resource_ids:
             return []

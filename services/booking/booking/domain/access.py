@@ -22,6 +22,7 @@ class Actor:
     role: str
     site_ids: frozenset[str] = frozenset()
     room_id: str | None = None
+    device_id: str | None = None   # a door tablet's id (its gateway token id)
 
     @classmethod
     def from_wire(cls, data) -> "Actor":
@@ -32,6 +33,7 @@ class Actor:
             role=data["role"],
             site_ids=frozenset(data.get("site_ids") or ()),
             room_id=data.get("room_id"),
+            device_id=data.get("device_id"),
         )
 
     def manages(self, site_id: str) -> bool:
@@ -62,6 +64,20 @@ def booking_person(actor: Actor, requested_person_id: str | None, site_id: str) 
 
 def may_change(actor: Actor, owner_id: str, site_id: str) -> bool:
     return (actor.person_id is not None and actor.person_id == owner_id) or actor.manages(site_id)
+
+
+def is_room_device(actor: Actor, booking: dict) -> bool:
+    """A door tablet acting on a booking of its own room."""
+    return (actor.role == "device" and actor.room_id is not None and actor.device_id is not None
+            and str(booking["resource_id"]) == str(actor.room_id))
+
+
+def require_attendance(actor: Actor, booking: dict) -> None:
+    """Checking in or ending a booking: its owner, a manager, or the tablet at
+    its room's door (anyone standing there may do it, as with a paper sign)."""
+    if is_room_device(actor, booking):
+        return
+    require_change(actor, booking["person_id"], booking["site_id"])
 
 
 def require_change(actor: Actor, owner_id: str, site_id: str) -> None:
