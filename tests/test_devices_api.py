@@ -1,11 +1,14 @@
 """Door tablets through the real gateway: pairing, device scope, heartbeats,
 the admin's list, and revocation taking effect at once."""
 
+import asyncio
+import json
 import time
 from datetime import datetime, timedelta, timezone
 
 from zoneinfo import ZoneInfo
 
+import aiohttp
 import httpx
 import psycopg
 import pytest
@@ -161,3 +164,49 @@ def test_the_rooms_tablet_checks_in_and_ends_early_recorded_with_its_id(gateway,
         recorded = conn.execute("SELECT device_id::text, action FROM device_action WHERE booking_id = %s "
                                 "ORDER BY id", (body["booking_id"],)).fetchall()
     assert recorded == [(device["id"], "check_in"), (device["id"], "end")]
+
+
+async def _receive(ws, wanted, timeout=2.0):
+    """The first message ``wanted`` accepts, within ``timeout`` seconds."""
+    async with asyncio.timeout(timeout):
+        while True:
+            message = await ws.receive()
+            assert message.type == aiohttp.WSMsgType.TEXT, message
+            data = json.loads(message.data)
+            if wanted(data):
+                return data
+
+
+async def test_a_tablet_follows_its_room_live_and_a_booking_reaches_it_within_2_s(
+        gateway, booking_db_url, place, admin, issue):
+    other = make_place(booking_db_url, desks=1, rooms=1, people=1)
+    agent = {"Authorization": f"Bearer {issue(place.emails[0], 'agent', person_id=place.people[0])}"}
+    with httpx.Client(base_url=gateway.url, timeout=10) as api:
+        _, tablet = pair(api, admin, place.rooms[0])
+    async with aiohttp.ClientSession() as session:
+        ws = await session.ws_connect(f"{gateway.url}/api/v1/live", headers=tablet)
+        await _receive(ws, lambda m: m["type"] == "welcome")
+        await ws.send_json({"op": "subscribe", "topics": [f"resource:{place.rooms[0]}",
+                                                          f"resource:{other.rooms[0]}",
+                                                          f"site:{place.site_id}"]})
+        ack = await _receive(ws, lambda m: m["type"] == "subscribed")
+        assert ack["topics"] == [f"resource:{place.rooms[0]}"]
+        assert sorted(ack["refused"]) == sorted([f"resource:{other.rooms[0]}", f"site:{place.site_id}"])
+
+        start = (datetime.now(timezone.utc) + timedelta(hours=2)).replace(second=0, microsecond=0)
+        async with httpx.AsyncClient(base_url=gateway.url, timeout=10) as api:
+            elsewhere = await api.post("/api/v1/bookings", headers=agent, json={
+                "resource_id": other.rooms[0], "start": start.isoformat(),
+                "end": (start + timedelta(minutes=30)).isoformat()})
+            assert elsewhere.status_code == 201, elsewhere.text
+            booked = await api.post("/api/v1/bookings", headers=agent, json={
+                "resource_id": place.rooms[0], "start": start.isoformat(),
+                "end": (start + timedelta(minutes=30)).isoformat()})
+            assert booked.status_code == 201, booked.text
+        sent = time.monotonic()
+        event = await _receive(ws, lambda m: m["type"] == "booking.created", timeout=2.0)
+        assert time.monotonic() - sent < 2.0
+        # Only its own room's booking, and without who holds it.
+        assert event["booking"]["id"] == booked.json()["id"]
+        assert "person_id" not in event["booking"] and "title" not in event["booking"]
+        await ws.close()

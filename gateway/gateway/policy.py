@@ -69,7 +69,8 @@ ALLOWED: dict[Role, frozenset[Action]] = {
     Role.SITE_ADMIN: frozenset(_READS | _OWN_BOOKINGS | _OWN_PRESENCE | _SITE_ADMIN),
     Role.ADMIN: frozenset(Action),
     Role.BOT: frozenset(_READS),
-    Role.DEVICE: frozenset({Action.READ_ME, Action.READ_CATALOG, Action.DISPLAY}),
+    # A tablet follows its own room live (live_sources.allow_topic limits the topics).
+    Role.DEVICE: frozenset({Action.READ_ME, Action.READ_CATALOG, Action.DISPLAY, Action.LIVE}),
 }
 
 # Actions a site admin may only take on one of their own sites.

@@ -56,7 +56,7 @@ def test_bot_writes_nothing_and_reads_no_bookings(action):
 
 def test_device_reads_the_catalogue_and_uses_its_display_only():
     allowed = {a for a in Action if can(DEVICE, a)}
-    assert allowed == {Action.READ_CATALOG, Action.READ_ME, Action.DISPLAY}
+    assert allowed == {Action.READ_CATALOG, Action.READ_ME, Action.DISPLAY, Action.LIVE}
 
 
 @pytest.mark.parametrize("role_actor", [AGENT, SITE_ADMIN, BOT, DEVICE])
