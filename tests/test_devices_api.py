@@ -92,8 +92,17 @@ def test_a_device_sees_its_own_room_only_and_stops_at_once_when_revoked(gateway,
                 datetime.now(ZoneInfo(room.json()["time_zone"])).date():
             assert shown[booked.json()["id"]]["status"] == "confirmed"
             assert "person_id" not in shown[booked.json()["id"]]
+            assert shown[booked.json()["id"]]["title"] == "Comité de pilotage"
         else:  # booked for tomorrow (a run at 23:55): not on today's display
             assert booked.json()["id"] not in shown
+        assert room.json()["language"] == "fr" and room.json()["private"] is False
+        # A room that hides details: the display shows "Réservé" only; and speaks English.
+        patched = api.patch(f"/api/v1/resources/{place.rooms[0]}", headers=admin,
+                            json={"attributes": {"private": True, "language": "en"}})
+        assert patched.status_code == 200, patched.text
+        hidden = api.get("/api/v1/display/room", headers=tablet).json()
+        assert hidden["private"] is True and hidden["language"] == "en"
+        assert all(m["title"] is None for m in hidden["meetings"])
 
         # The room comes from the token: a device has no way to name another one.
         asked = api.get("/api/v1/display/room", headers=tablet, params={"room_id": other.rooms[0]})

@@ -19,6 +19,7 @@ from pydantic import Field
 
 from ..adapters.devices import DeviceStore, PairingUnavailable
 from ..errors import ApiError
+from ..i18n import DEFAULT_LANGUAGE, LANGUAGES
 from ..keys import SETTINGS_KEY
 from ..openapi import Call
 from ..policy import Action
@@ -87,6 +88,9 @@ class DisplayRoom(Out):
     name: str
     capacity: int
     time_zone: str
+    language: str = Field(description="The display's language: resource attribute `language` "
+                                      "(fr or en), French by default")
+    private: bool = Field(description="Resource attribute `private`: meetings show no title")
     meetings: list[DisplayMeeting]
 
 
@@ -173,15 +177,20 @@ async def display_room(call: Call):
     bookings = await call.rpc("list_bookings", actor=call.actor.for_rpc(),
                               resource_id=str(room_id), start=start.isoformat(),
                               end=(start + timedelta(days=1)).isoformat())
+    attributes = room.get("attributes") or {}
+    private = attributes.get("private") is True
     meetings = [
-        # Only what a device may see: the booking service withholds who and why.
+        # The booking service never tells a device who booked; the title is
+        # shown unless the room hides details (resource attribute private).
         {"id": b["id"], "start": b["start"], "end": b["end"], "status": b["status"],
-         "title": b.get("title")}
+         "title": None if private else (b.get("title") or None)}
         for b in bookings if b.get("status") in ("confirmed", "checked_in")
     ]
+    language = attributes.get("language")
     return ok({"room_id": str(room_id), "name": room.get("name", ""),
                "capacity": room.get("capacity", 0), "time_zone": str(zone),
-               "meetings": sorted(meetings, key=lambda m: m["start"])})
+               "language": language if language in LANGUAGES else DEFAULT_LANGUAGE,
+               "private": private, "meetings": sorted(meetings, key=lambda m: m["start"])})
 
 
 @api.post("/display/check-in", summary="Check in to a meeting of the device's room (« Je suis là »)",

@@ -93,4 +93,8 @@ def visible_booking(actor: Actor, booking: dict) -> dict:
     otherwise only that the resource is taken and when."""
     if may_change(actor, booking["person_id"], booking["site_id"]):
         return booking
+    if is_room_device(actor, booking):
+        # The door tablet shows the meeting's title (the gateway hides it when
+        # the room is marked private); who booked stays withheld.
+        return {k: v for k, v in booking.items() if k not in PRIVATE_FIELDS or k == "title"}
     return {k: v for k, v in booking.items() if k not in PRIVATE_FIELDS}

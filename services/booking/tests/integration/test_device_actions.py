@@ -42,7 +42,9 @@ def test_the_rooms_tablet_checks_in_and_ends_early_and_both_are_recorded(store, 
 
     checked = usecases.check_in(store, start + timedelta(minutes=2), device, booking["id"])
     assert checked["status"] == "checked_in"
-    assert "person_id" not in checked and "title" not in checked  # a tablet is not the organiser
+    assert "person_id" not in checked  # a tablet is not the organiser
+    assert checked["title"] == "Point hebdo"  # shown at the door (unless the room is private)
+    assert "title" not in usecases.get_booking(store, tablet(str(uuid.uuid4())), booking["id"])
     ended = usecases.end_booking(store, start + timedelta(minutes=10), device, booking["id"])
     assert ended["status"] == "ended"
     assert actions(booking_db_url, booking["id"]) == [(device.device_id, "check_in"),
