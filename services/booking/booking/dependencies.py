@@ -48,9 +48,9 @@ class _Database:
 
 class Store(DependencyProvider):
     def setup(self):
+        # Built in setup(), not start(): nameko starts every extension at once,
+        # so a timer or a queued request may run a worker before start() ends.
         self.settings = Settings.from_env()
-
-    def start(self):
         self.store = BookingStore(_Database.pool(self.container, self.settings))
 
     def stop(self):
@@ -63,8 +63,6 @@ class Store(DependencyProvider):
 class Relay(DependencyProvider):
     def setup(self):
         self.settings = Settings.from_env()
-
-    def start(self):
         self.relay = OutboxRelay(
             _Database.pool(self.container, self.settings),
             self.settings.outbox_amqp_uri,
