@@ -76,6 +76,7 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_get("/api/v1/live", app[LIVE_KEY].handle, name="live")
     api.install(app)
     docs.install(app, api)
+    devices.install_page(app)
     health.install(app)
     return app
 

@@ -11,6 +11,7 @@ request, so a device cannot read or act on another room.
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
+from pathlib import Path
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -18,7 +19,7 @@ from aiohttp import web
 from pydantic import Field
 
 from ..adapters.devices import DeviceStore, PairingUnavailable
-from ..errors import ApiError
+from ..errors import ApiError, language_of
 from ..i18n import DEFAULT_LANGUAGE, LANGUAGES
 from ..keys import SETTINGS_KEY
 from ..openapi import Call
@@ -29,6 +30,24 @@ from .common import ok
 
 TAG = "devices"
 DEVICES_KEY = web.AppKey("devices", DeviceStore)
+PAGE_DIR = Path(__file__).resolve().parent.parent / "static" / "display"
+PAGE_CSP = ("default-src 'self'; style-src 'self'; script-src 'self'; connect-src 'self'; "
+            "img-src 'self' data:; frame-ancestors 'none'")
+
+
+def install_page(app: web.Application) -> None:
+    """The display page, ``GET /display``, and its script and style (no CDN)."""
+    page = (PAGE_DIR / "index.html").read_text(encoding="utf-8")
+    pages = {lang: page.replace("{lang}", lang) for lang in LANGUAGES}
+
+    async def display_page(request: web.Request) -> web.Response:
+        language = language_of(request)
+        return web.Response(text=pages[language], content_type="text/html",
+                            headers={"Content-Security-Policy": PAGE_CSP,
+                                     "Content-Language": language, "Cache-Control": "no-cache"})
+
+    app.router.add_get("/display", display_page, name="display")
+    app.router.add_static("/display/", PAGE_DIR, name="display_static")
 
 
 async def device_store(app: web.Application):

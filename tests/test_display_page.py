@@ -1,0 +1,88 @@
+"""The door tablet page in a real browser (Debian's Chromium through
+Playwright) against the whole system: pairing, live bookings within 2 s,
+check in, end early, a released no-show."""
+
+from datetime import datetime, timedelta, timezone
+
+import httpx
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.e2e
+
+
+def book_room(gateway, headers, room_id, start, minutes=30, title=""):
+    answer = httpx.post(f"{gateway.url}/api/v1/bookings", headers=headers, timeout=10, json={
+        "resource_id": room_id, "start": start.isoformat(),
+        "end": (start + timedelta(minutes=minutes)).isoformat(), "title": title})
+    assert answer.status_code == 201, answer.text
+    return answer.json()
+
+
+@pytest.fixture
+def agent(place, issue):
+    return {"Authorization": f"Bearer {issue(place.emails[0], 'agent', person_id=place.people[0])}"}
+
+
+def test_a_paired_tablet_shows_a_booking_within_2_s_checks_in_and_ends_early(
+        gateway, place, agent, tablet_page, pair_display):
+    page = tablet_page
+    page.goto(f"{gateway.url}/display")
+    expect(page.locator("#pairing h1")).to_have_text("Associer cette tablette à une salle")
+    pair_display(page, gateway.url, place.rooms[0])
+    expect(page.locator("#status-text")).to_have_text("LIBRE", timeout=5_000)
+    expect(page.locator("#check-in")).to_be_hidden()
+    expect(page.locator("#offline")).to_be_hidden()
+
+    booking = book_room(gateway, agent, place.rooms[0], datetime.now(timezone.utc) - timedelta(minutes=2),
+                        title="Revue de sprint")
+    expect(page.locator("#status-text")).to_have_text("OCCUPÉ", timeout=2_000)
+    expect(page.locator("#status")).to_have_class("busy")
+    expect(page.locator("#current")).to_contain_text("Revue de sprint")
+    expect(page.locator("#remaining")).to_contain_text("min")
+
+    check_in = page.get_by_role("button", name="Je suis là")
+    expect(check_in).to_be_enabled(timeout=5_000)
+    box = check_in.bounding_box()
+    assert box["height"] >= 44 and box["width"] >= 44  # touch target
+    check_in.click()
+    expect(page.locator("#message")).to_have_text("Présence confirmée.")
+    status = httpx.get(f"{gateway.url}/api/v1/bookings/{booking['id']}", headers=agent).json()["status"]
+    assert status == "checked_in"
+    expect(check_in).to_be_hidden()
+
+    page.get_by_role("button", name="Terminer").click()
+    expect(page.locator("#status-text")).to_have_text("LIBRE", timeout=2_000)
+    expect(page.locator("#message")).to_have_text("Réunion terminée : la salle est libre.")
+    status = httpx.get(f"{gateway.url}/api/v1/bookings/{booking['id']}", headers=agent).json()["status"]
+    assert status == "ended"
+    # No scrolling: the page fits the screen.
+    assert page.evaluate("document.documentElement.scrollHeight <= window.innerHeight")
+
+
+def test_a_no_show_is_released_and_the_display_turns_free(gateway, place, agent, issue,
+                                                          tablet_page, pair_display):
+    admin = {"Authorization": f"Bearer {issue('admin@mairie-test.fr', 'admin')}"}
+    rules = httpx.put(f"{gateway.url}/api/v1/sites/{place.site_id}/rules/room", headers=admin,
+                      json={"release_after_minutes": 1}, timeout=10)
+    assert rules.status_code == 200, rules.text
+    page = tablet_page
+    pair_display(page, gateway.url, place.rooms[0])
+    booking = book_room(gateway, agent, place.rooms[0], datetime.now(timezone.utc) - timedelta(minutes=2))
+    expect(page.locator("#status-text")).to_have_text("OCCUPÉ", timeout=2_000)
+    expect(page.locator("#current")).to_contain_text("Réservé")  # no title given
+    # The booking service's release timer runs every 15 s.
+    expect(page.locator("#status-text")).to_have_text("LIBRE", timeout=25_000)
+    status = httpx.get(f"{gateway.url}/api/v1/bookings/{booking['id']}", headers=agent).json()["status"]
+    assert status == "released"
+
+
+def test_a_revoked_tablet_goes_back_to_pairing(gateway, place, issue, tablet_page, pair_display):
+    admin = {"Authorization": f"Bearer {issue('admin@mairie-test.fr', 'admin')}"}
+    page = tablet_page
+    device = pair_display(page, gateway.url, place.rooms[0])
+    expect(page.locator("#room-name")).not_to_be_empty()
+    assert httpx.delete(f"{gateway.url}/api/v1/devices/{device['id']}", headers=admin).status_code == 204
+    page.reload()
+    expect(page.locator("#pair-code")).to_have_text(__import__("re").compile(r"^[A-Z2-9]{6}$"),
+                                                     timeout=10_000)
