@@ -2,7 +2,9 @@
 Playwright) against the whole system: pairing, live bookings within 2 s,
 check in, end early, a released no-show."""
 
+import re
 from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -84,5 +86,40 @@ def test_a_revoked_tablet_goes_back_to_pairing(gateway, place, issue, tablet_pag
     expect(page.locator("#room-name")).not_to_be_empty()
     assert httpx.delete(f"{gateway.url}/api/v1/devices/{device['id']}", headers=admin).status_code == 204
     page.reload()
-    expect(page.locator("#pair-code")).to_have_text(__import__("re").compile(r"^[A-Z2-9]{6}$"),
+    expect(page.locator("#pair-code")).to_have_text(re.compile(r"^[A-Z2-9]{6}$"),
                                                      timeout=10_000)
+
+
+def test_gateway_down_shows_offline_keeps_the_schedule_and_resyncs_without_reload(
+        gateway, own_gateway, place, agent, tablet_page, pair_display):
+    page = tablet_page
+    pair_display(page, own_gateway.url, place.rooms[0])
+    start = datetime.now(timezone.utc) - timedelta(minutes=2)
+    first = book_room(gateway, agent, place.rooms[0], start, minutes=20, title="Atelier")
+    expect(page.locator("#status-text")).to_have_text("OCCUPÉ", timeout=2_000)
+    page.evaluate("window.sameDocument = true")  # gone if the page reloads
+
+    own_gateway.stop()
+    expect(page.locator("#offline")).to_have_text(re.compile(r"^Hors ligne depuis \d\d:\d\d$"),
+                                                  timeout=5_000)
+    # The last schedule stays, the clock runs, actions are refused.
+    expect(page.locator("#current")).to_contain_text("Atelier")
+    expect(page.get_by_role("button", name="Terminer")).to_be_disabled()
+    clock = page.locator("#clock").text_content()
+    assert re.fullmatch(r"\d\d:\d\d", clock)
+
+    # Meanwhile (through another gateway) the meeting ends and another is booked.
+    assert httpx.delete(f"{gateway.url}/api/v1/bookings/{first['id']}", headers=agent).status_code == 200
+    later = book_room(gateway, agent, place.rooms[0], start + timedelta(minutes=25), minutes=10,
+                      title="Rétrospective")
+
+    own_gateway.start()
+    expect(page.locator("#offline")).to_be_hidden(timeout=20_000)
+    expect(page.locator("#status-text")).to_have_text("LIBRE")
+    paris = ZoneInfo("Europe/Paris")  # the test site's time zone
+    if datetime.fromisoformat(later["start"]).astimezone(paris).date() == datetime.now(paris).date():
+        expect(page.locator("#timeline")).to_contain_text("Rétrospective")
+    else:  # a run just before midnight: tomorrow's meeting is not on today's display
+        expect(page.locator("#timeline")).not_to_contain_text("Rétrospective")
+    assert page.evaluate("window.sameDocument === true")
+    expect(page.get_by_role("button", name="Je suis là")).to_be_hidden()

@@ -56,3 +56,15 @@ def pair_display(issue):
         return answer.json()
 
     return pair
+
+
+@pytest.fixture
+def own_gateway(amqp_uri, gateway_db_url, booking_service, presence_redis_prefix, gateway):
+    """A gateway of this test's own, to stop and start again (the session's
+    ``gateway`` keeps serving the other tests and the API calls meanwhile)."""
+    from tests.support.processes import REDIS_URL, gateway_process
+
+    process = gateway_process(amqp_uri, gateway_db_url, ESCALE_REDIS_URL=REDIS_URL,
+                              ESCALE_PRESENCE_REDIS_PREFIX=presence_redis_prefix).start()
+    yield process
+    process.stop()
