@@ -231,6 +231,12 @@ def read_counts(url: str) -> dict:
     return counts
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def raw_redis_get(key: str, n: int = 5000) -> dict:
     client = redis.Redis.from_url(REDIS_URL)
     samples = []
@@ -301,14 +307,18 @@ def main() -> None:
         # the read model in memory, refreshed by presence's events).
         asyncio.run(warm_up(gw.url, tokens, people))
         before = read_counts(gw.url)
+        cpu = cpu_seconds(gw.proc.pid)
         rate, where, errors = asyncio.run(where_is_open_loop(gw.url, tokens, people, args.rate, args.seconds))
+        where_cpu = (cpu_seconds(gw.proc.pid) - cpu) / (args.rate * args.seconds) * 1000
         raw_after = raw_redis_get(f"{prefix}v1:day:{today.isoformat()}:{people[0]}")
         after = read_counts(gw.url)
         reads = {k: after.get(k, 0) - before.get(k, 0) for k in ("memory", "redis", "service")}
         # The same arrival rate on an authenticated route answered from memory
         # without presence (the catalogue cache): what the gateway itself costs.
+        cpu = cpu_seconds(gw.proc.pid)
         base_rate, base, base_errors = asyncio.run(where_is_open_loop(
             gw.url, tokens, people, args.rate, 5, path="/sites"))
+        base_cpu = (cpu_seconds(gw.proc.pid) - cpu) / (args.rate * 5) * 1000
         now = datetime.now(timezone.utc).isoformat()
         rpc_rate, rpc, rpc_errors = asyncio.run(where_is_open_loop(
             gw.url, tokens, people, 200, 5, path_suffix=f"?at={quote(now)}"))
@@ -325,9 +335,9 @@ def main() -> None:
         print(f"where-is via gateway, read model: {rate:.0f} req/s achieved of {args.rate} offered over "
               f"{args.seconds:g}s; {fmt(where)}; failures={len(errors)}")
         print(f"  answered from: memory {reads['memory']:.0f}, Redis {reads['redis']:.0f}, "
-              f"service (RPC) {reads['service']:.0f}")
+              f"service (RPC) {reads['service']:.0f}; gateway CPU {where_cpu:.2f} ms per request")
         print(f"baseline GET /sites (auth only) : {base_rate:.0f} req/s achieved of {args.rate} offered over 5s; "
-              f"{fmt(base)}; failures={len(base_errors)}")
+              f"{fmt(base)}; failures={len(base_errors)}; gateway CPU {base_cpu:.2f} ms per request")
         print(f"where-is via gateway, RPC       : {rpc_rate:.0f} req/s offered 200; {fmt(rpc)}; "
               f"failures={len(rpc_errors)}")
         print(f"who-is-on-site, one site today  : {roster_people} people, {roster_bytes / 1024:.0f} KiB; {fmt(roster)}")

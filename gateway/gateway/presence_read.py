@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -62,12 +63,35 @@ def unknown(reach: list) -> dict:
             "label": None, "place": None, "plan": None, "reach": reach}
 
 
-def presence_at(doc: dict, reach: list, at: float) -> dict:
-    for segment in doc.get("timeline", ()):
-        if datetime.fromisoformat(segment["from"]).timestamp() <= at < \
-                datetime.fromisoformat(segment["until"]).timestamp():
-            return segment["presence"]
-    return unknown(reach)
+def _text(value) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A directory entry as the where-is answer needs it."""
+
+    card: str                 # JSON text
+    visibility: str
+    team_ids: frozenset
+    hidden: str               # JSON text of the not_available presence
+    unknown: str              # JSON text of the unknown presence
+
+
+def prepare_entry(raw: str) -> Prepared:
+    entry = json.loads(raw)
+    reach = entry.get("reach", [])
+    return Prepared(_text(entry["card"]), entry.get("visibility", "everyone"),
+                    frozenset(entry.get("team_ids", [])), _text(hidden(reach)), _text(unknown(reach)))
+
+
+def prepare_day(raw: str | None) -> tuple | None:
+    """A day document as ((start, end, presence JSON text), ...), or None (nothing known)."""
+    if raw is None:
+        return None
+    doc = json.loads(raw)
+    return tuple((datetime.fromisoformat(s["from"]).timestamp(), datetime.fromisoformat(s["until"]).timestamp(),
+                  _text(s["presence"])) for s in doc.get("timeline", ()))
 
 
 def roster_field_visible(viewer_id, viewer_role, viewer_team_ids, field: str, team_id: str | None) -> bool:
@@ -92,10 +116,10 @@ class PresenceReadModel:
         self._meta: dict | None = None
         self._meta_until = 0.0
         self._live = False
-        # Raw JSON texts, parsed per request: thousands of parsed documents kept
-        # alive would make every full garbage collection a visible pause.
-        self._entries: dict[str, tuple[float, str]] = {}                # person -> (expires, entry)
-        self._docs: dict[str, dict[str, tuple[float, str | None]]] = {}  # person -> date -> (expires, doc)
+        # Prepared answers, mostly JSON texts: a hit parses and encodes nothing, and
+        # a few objects per person keep full garbage collections short.
+        self._entries: dict[str, tuple[float, Prepared]] = {}            # person -> (expires, entry)
+        self._docs: dict[str, dict[str, tuple[float, tuple | None]]] = {}  # person -> date -> (expires, day)
         self._rosters: dict[tuple[str, str], tuple[str, list]] = {}    # (date, site) -> (version, rows)
         self._ready: set[str] = set()
         self._generation: dict[str, int] = {}
@@ -136,7 +160,7 @@ class PresenceReadModel:
             return None
         return entries, doc[1]
 
-    def _keep(self, person_ids: list[str], day: str, entries: list[str], doc: str | None,
+    def _keep(self, person_ids: list[str], day: str, entries: list, doc,
               generations: dict[str, int], epoch: int, now: float) -> None:
         if not self._live or epoch != self._epoch or any(
                 self._generation.get(pid, 0) != g for pid, g in generations.items()):
@@ -202,8 +226,8 @@ class PresenceReadModel:
         entry = await self.entry(person_id)
         return frozenset(entry.get("team_ids", [])) if entry else None
 
-    async def where_is(self, viewer_id: str | None, viewer_role: str, person_id: str) -> dict | None:
-        """``{"person", "presence"}`` now, or None when the service must answer."""
+    async def where_is(self, viewer_id: str | None, viewer_role: str, person_id: str) -> str | None:
+        """``{"person", "presence"}`` now as a JSON text, or None when the service must answer."""
         day = await self.today()
         if day is None:
             return None
@@ -213,7 +237,7 @@ class PresenceReadModel:
         cached = self._cached(ids, date, clock)
         if cached is not None:
             self.reads.labels("memory").inc()
-            entries, doc = cached
+            entries, segments = cached
         else:
             generations = {pid: self._generation.get(pid, 0) for pid in ids}
             epoch = self._epoch
@@ -228,16 +252,22 @@ class PresenceReadModel:
                 self.reads.labels("service").inc()
                 return None
             self.reads.labels("redis").inc()
-            self._keep(ids, date, entries, doc, generations, epoch, clock)
-        subject = json.loads(entries[0])
-        viewer_teams = json.loads(entries[1]).get("team_ids", []) if len(entries) > 1 \
-            else subject.get("team_ids", [])
-        reach = subject.get("reach", [])
-        if not may_see(viewer_id, viewer_role, viewer_teams, person_id,
-                       subject.get("visibility", "everyone"), subject.get("team_ids", [])):
-            return {"person": subject["card"], "presence": hidden(reach)}
-        presence = presence_at(json.loads(doc), reach, time.time()) if doc else unknown(reach)
-        return {"person": subject["card"], "presence": presence}
+            entries = [prepare_entry(e) for e in entries]
+            segments = prepare_day(doc)
+            self._keep(ids, date, entries, segments, generations, epoch, clock)
+        subject = entries[0]
+        viewer_teams = entries[1].team_ids if len(entries) > 1 else subject.team_ids
+        if not may_see(viewer_id, viewer_role, viewer_teams, person_id, subject.visibility,
+                       subject.team_ids):
+            presence = subject.hidden
+        else:
+            presence = subject.unknown
+            now = time.time()
+            for start, end, text in segments or ():
+                if start <= now < end:
+                    presence = text
+                    break
+        return '{"person": ' + subject.card + ', "presence": ' + presence + "}"
 
     async def roster(self, viewer_id: str | None, viewer_role: str, day: date, site_id: str | None,
                      team_id: str | None) -> str | None:

@@ -111,12 +111,14 @@ def test_translators_ignore_what_they_cannot_read():
 
 async def test_the_read_model_memory_forgets_a_person_on_their_events():
     from gateway.live_sources import read_model_source
-    from gateway.presence_read import PresenceReadModel
+    from gateway.presence_read import PresenceReadModel, prepare_day, prepare_entry
 
     reader = PresenceReadModel("redis://unused", "p:")
     reader.set_live(True)
     day = "2026-03-10"
-    reader._keep([ALICE, BOB], day, [{"card": {}}, {"card": {}}], {"timeline": []}, {ALICE: 0, BOB: 0},
+    entry = prepare_entry('{"card": {"id": "x"}, "visibility": "teams", "team_ids": ["t"], "reach": []}')
+    assert entry.card == '{"id": "x"}' and entry.team_ids == {"t"} and '"not_available"' in entry.hidden
+    reader._keep([ALICE, BOB], day, [entry, entry], prepare_day('{"timeline": []}'), {ALICE: 0, BOB: 0},
                  reader._epoch, 0.0)
     assert reader._cached([ALICE, BOB], day, 1.0) is not None
     h = LiveHub("amqp://unused", [read_model_source(reader)], authenticate=_never, recheck=_never,
@@ -126,10 +128,10 @@ async def test_the_read_model_memory_forgets_a_person_on_their_events():
     # an answer read before an invalidation is not kept
     generations = {BOB: reader._generation.get(BOB, 0)}
     reader.forget(BOB)
-    reader._keep([BOB], day, [{"card": {}}], None, generations, reader._epoch, 0.0)
+    reader._keep([BOB], day, [entry], None, generations, reader._epoch, 0.0)
     assert reader._cached([BOB], day, 1.0) is None
     # no events flowing: no memory at all
-    reader._keep([BOB], day, [{"card": {}}], None, {BOB: reader._generation[BOB]}, reader._epoch, 0.0)
+    reader._keep([BOB], day, [entry], None, {BOB: reader._generation[BOB]}, reader._epoch, 0.0)
     assert reader._cached([BOB], day, 1.0) is not None
     reader.set_live(False)
     assert reader._cached([BOB], day, 1.0) is None

@@ -65,7 +65,7 @@ async def where_is(call: Call):
             log.warning("presence read model unavailable", extra={"error": type(exc).__name__})
             answer = None
         if answer is not None:
-            return ok(answer)
+            return web.Response(text=answer, content_type="application/json")
     return ok(await presence_rpc(call, "where_is", actor=call.actor.for_rpc(), person_id=person,
                                  **without_none(at=at.isoformat() if at else None)))
 
