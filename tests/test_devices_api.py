@@ -161,6 +161,13 @@ def test_the_rooms_tablet_checks_in_and_ends_early_recorded_with_its_id(gateway,
         checked = api.post("/api/v1/display/check-in", headers=tablet, json=body)
         assert checked.status_code == 200, checked.text
         assert checked.json()["status"] == "checked_in" and "person_id" not in checked.json()
+        longer = api.post("/api/v1/display/extend", headers=tablet, json={**body, "minutes": 15})
+        assert longer.status_code == 200, longer.text
+        assert datetime.fromisoformat(longer.json()["end"]) == start + timedelta(minutes=45)
+        odd = api.post("/api/v1/display/extend", headers=tablet, json={**body, "minutes": 20})
+        assert odd.status_code == 422 and odd.json()["field"] == "minutes"
+        assert api.post("/api/v1/display/extend", headers=elsewhere,
+                        json={**body, "minutes": 15}).status_code == 403
         ended = api.post("/api/v1/display/end", headers=tablet, json=body)
         assert ended.status_code == 200 and ended.json()["status"] == "ended"
         again = api.post("/api/v1/display/end", headers=tablet, json=body)
@@ -172,7 +179,7 @@ def test_the_rooms_tablet_checks_in_and_ends_early_recorded_with_its_id(gateway,
     with psycopg.connect(booking_db_url) as conn:
         recorded = conn.execute("SELECT device_id::text, action FROM device_action WHERE booking_id = %s "
                                 "ORDER BY id", (body["booking_id"],)).fetchall()
-    assert recorded == [(device["id"], "check_in"), (device["id"], "end")]
+    assert recorded == [(device["id"], "check_in"), (device["id"], "extend"), (device["id"], "end")]
 
 
 async def _receive(ws, wanted, timeout=2.0):

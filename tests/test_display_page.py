@@ -53,6 +53,11 @@ def test_a_paired_tablet_shows_a_booking_within_2_s_checks_in_and_ends_early(
     assert status == "checked_in"
     expect(check_in).to_be_hidden()
 
+    page.get_by_role("button", name="Prolonger 15 min").click()
+    expect(page.locator("#message")).to_have_text("Réunion prolongée de 15 minutes.")
+    extended = httpx.get(f"{gateway.url}/api/v1/bookings/{booking['id']}", headers=agent).json()
+    assert datetime.fromisoformat(extended["end"]) == datetime.fromisoformat(booking["end"]) + timedelta(minutes=15)
+
     page.get_by_role("button", name="Terminer").click()
     expect(page.locator("#status-text")).to_have_text("LIBRE", timeout=2_000)
     expect(page.locator("#message")).to_have_text("Réunion terminée : la salle est libre.")

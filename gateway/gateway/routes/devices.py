@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 from pathlib import Path
+from typing import Literal
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -100,6 +101,11 @@ class DisplayMeeting(Out):
 
 class DisplayAction(Body):
     booking_id: UUID
+
+
+class DisplayExtend(Body):
+    booking_id: UUID
+    minutes: Literal[15, 30, 60]
 
 
 class DisplayRoom(Out):
@@ -228,4 +234,14 @@ async def display_check_in(call: Call):
 async def display_end(call: Call):
     result = await call.rpc("end_booking", actor=call.actor.for_rpc(),
                             booking_id=str(call.body.booking_id))
+    return ok(result)
+
+
+@api.post("/display/extend",
+          summary="Extend the meeting under way by 15, 30 or 60 minutes when the room stays free",
+          tag=TAG, action=Action.DISPLAY, body=DisplayExtend, response=DisplayMeeting,
+          errors=(404, 409, 422))
+async def display_extend(call: Call):
+    result = await call.rpc("extend_booking", actor=call.actor.for_rpc(),
+                            booking_id=str(call.body.booking_id), minutes=call.body.minutes)
     return ok(result)

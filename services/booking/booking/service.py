@@ -69,6 +69,10 @@ class BookingService:
         return usecases.end_booking(self.store, self.clock(), Actor.from_wire(actor), booking_id)
 
     @command
+    def extend_booking(self, actor, booking_id, minutes):
+        return usecases.extend_booking(self.store, self.clock(), Actor.from_wire(actor), booking_id, minutes)
+
+    @command
     def active_bookings(self, start, end, after=None, limit=2000):
         """For other services rebuilding their state; the gateway does not expose it."""
         return usecases.active_bookings(self.store, start, end, after, limit)

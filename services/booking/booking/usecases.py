@@ -239,6 +239,33 @@ def end_booking(store: BookingStore, now: datetime, actor: Actor, booking_id: st
         return visible_booking(actor, updated)
 
 
+EXTENSIONS = (15, 30, 60)
+
+
+def extend_booking(store: BookingStore, now: datetime, actor: Actor, booking_id: str,
+                   minutes: int) -> dict:
+    """Extend a booking under way by 15, 30 or 60 minutes when what follows is
+    free (the site's rules apply to the longer booking; the next booking is the
+    conflict otherwise). Its owner, a manager or the tablet at the room's door."""
+    if isinstance(minutes, bool) or minutes not in EXTENSIONS:
+        raise errors.Invalid("minutes must be 15, 30 or 60.", field="minutes")
+    with store.unit() as unit:
+        booking = unit.booking(booking_id, for_update=True)
+        require_attendance(actor, booking)
+        if booking["status"] not in ("confirmed", "checked_in"):
+            raise errors.InvalidState(f"This booking is {booking['status']}.", status=booking["status"])
+        start, end = datetime.fromisoformat(booking["start"]), datetime.fromisoformat(booking["end"])
+        if not start <= now < end:
+            raise errors.InvalidState("Only a booking under way can be extended.", status=booking["status"])
+        context = unit.booking_context(booking["resource_id"], booking["person_id"])
+        longer = Interval(start, end + timedelta(minutes=minutes))
+        check_booking(context.site, context.rules, context.resource, longer, now, context.team_ids)
+        updated = unit.extend_to(booking, context.resource, longer.end, now)
+        _event(unit, events.BOOKING_UPDATED, now, updated)
+        _record_device(unit, actor, updated, "extend", now)
+        return visible_booking(actor, updated)
+
+
 def _record_device(unit: Unit, actor: Actor, booking: dict, action: str, now: datetime) -> None:
     """Every action from a door tablet is recorded with the device's id."""
     if actor.role == "device" and actor.device_id:

@@ -13,7 +13,8 @@ const TEXT = {
     free: "LIBRE", busy: "OCCUPÉ", reserved: "Réservé",
     until: "jusqu'à {time}", left: "encore {minutes} min",
     free_until: "Libre jusqu'à {time}", free_all_day: "Libre pour le reste de la journée",
-    check_in: "Je suis là", end: "Terminer",
+    check_in: "Je suis là", end: "Terminer", extend: "Prolonger 15 min",
+    extended: "Réunion prolongée de 15 minutes.",
     later_today: "Plus tard aujourd'hui", nothing_later: "Rien d'autre aujourd'hui",
     seats: "{n} places", offline: "Hors ligne depuis {time}",
     refused_offline: "Hors ligne : action impossible pour l'instant.",
@@ -26,7 +27,8 @@ const TEXT = {
     free: "FREE", busy: "BUSY", reserved: "Reserved",
     until: "until {time}", left: "{minutes} min left",
     free_until: "Free until {time}", free_all_day: "Free for the rest of the day",
-    check_in: "I'm here", end: "End now",
+    check_in: "I'm here", end: "End now", extend: "Extend 15 min",
+    extended: "Meeting extended by 15 minutes.",
     later_today: "Later today", nothing_later: "Nothing else today",
     seats: "{n} seats", offline: "Offline since {time}",
     refused_offline: "Offline: this cannot be done right now.",
@@ -190,9 +192,10 @@ function render() {
   checkIn.hidden = !(next && next.status === "confirmed");
   checkIn.dataset.booking = next ? next.id : "";
   const end = $("end");
-  end.hidden = !current;
-  end.dataset.booking = current ? current.id : "";
-  checkIn.disabled = end.disabled = !online;
+  const extend = $("extend");
+  end.hidden = extend.hidden = !current;
+  end.dataset.booking = extend.dataset.booking = current ? current.id : "";
+  checkIn.disabled = end.disabled = extend.disabled = !online;
 
   const list = $("timeline");
   const items = later.map((m) => {
@@ -214,11 +217,11 @@ function render() {
   if (!online && offlineSince) banner.textContent = t("offline", { time: hhmm(offlineSince) });
 }
 
-async function act(path, button, done) {
+async function act(path, button, done, extra = {}) {
   if (!online) { say(t("refused_offline")); return; }
   button.disabled = true;
   try {
-    const answer = await api("POST", path, { booking_id: button.dataset.booking });
+    const answer = await api("POST", path, { booking_id: button.dataset.booking, ...extra });
     const body = await answer.json();
     say(answer.ok ? t(done) : body.message);
   } catch (error) {
@@ -297,5 +300,7 @@ function sleep(ms) { return new Promise((resolve) => setTimeout(resolve, ms)); }
 document.addEventListener("visibilitychange", () => { if (document.visibilityState === "visible") wake(); });
 $("check-in").addEventListener("click", (event) => act("/display/check-in", event.currentTarget, "checked_in"));
 $("end").addEventListener("click", (event) => act("/display/end", event.currentTarget, "ended"));
+$("extend").addEventListener("click",
+  (event) => act("/display/extend", event.currentTarget, "extended", { minutes: 15 }));
 applyTexts();
 if (token) start(); else startPairing();

@@ -507,6 +507,20 @@ class Unit:
         )
         return self.booking(booking_id)
 
+    def extend_to(self, booking: dict, resource: Resource, new_end: datetime, now: datetime) -> dict:
+        """Move a booking's end later, or raise the conflict (the next booking) that stops it."""
+        start, end = datetime.fromisoformat(booking["start"]), datetime.fromisoformat(booking["end"])
+        try:
+            with self.conn.transaction():
+                self.conn.execute(
+                    "UPDATE booking SET during = %s, updated_at = %s, version = version + 1 WHERE id = %s",
+                    (Range(start, new_end, "[)"), now, booking["id"]),
+                )
+        except psycopg.errors.ExclusionViolation as exc:
+            raise self._conflict(exc.diag.constraint_name, resource, booking["person_id"],
+                                 Interval(end, new_end)) from None
+        return self.booking(booking["id"])
+
     def record_device_action(self, booking_id: str, device_id: str, action: str,
                              now: datetime) -> None:
         self.conn.execute(

@@ -91,3 +91,31 @@ def test_a_tablet_cannot_touch_another_rooms_booking(store, place):
     with pytest.raises(errors.Forbidden):
         usecases.check_in(store, start + timedelta(minutes=1),
                           Actor(person_id=None, role="device", room_id=place.rooms[0]), booking["id"])
+
+
+def test_the_rooms_tablet_extends_a_meeting_until_the_next_one(store, place, booking_db_url):
+    start = now() + timedelta(days=4)
+    booking = meeting(store, place, start, minutes=30)
+    meeting(store, place, start + timedelta(minutes=60), minutes=30, person=1)  # the next one
+    device = tablet(place.rooms[0])
+    during = start + timedelta(minutes=20)
+
+    longer = usecases.extend_booking(store, during, device, booking["id"], 30)
+    assert datetime.fromisoformat(longer["end"]) == start + timedelta(minutes=60)
+    with pytest.raises(errors.ResourceAlreadyBooked) as taken:  # never past the next meeting
+        usecases.extend_booking(store, during, device, booking["id"], 15)
+    assert taken.value.details["conflict"]["id"] != booking["id"]
+    assert usecases.get_booking(store, Actor(person_id=place.people[0], role="agent"),
+                                booking["id"])["end"] == longer["end"]
+    with pytest.raises(errors.Invalid):
+        usecases.extend_booking(store, during, device, booking["id"], 45)
+    with pytest.raises(errors.Forbidden):
+        usecases.extend_booking(store, during, tablet(str(uuid.uuid4())), booking["id"], 15)
+    with pytest.raises(errors.InvalidState):  # not under way yet
+        usecases.extend_booking(store, start - timedelta(minutes=5), device, booking["id"], 15)
+    assert actions(booking_db_url, booking["id"]) == [(device.device_id, "extend")]
+    with psycopg.connect(booking_db_url) as conn:
+        updated = conn.execute(
+            "SELECT count(*) FROM outbox WHERE event_type = 'booking.updated' "
+            "AND payload->'booking'->>'id' = %s", (booking["id"],)).fetchone()[0]
+    assert updated == 1
