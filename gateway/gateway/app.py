@@ -10,6 +10,7 @@ answers 503 (``/readyz`` too) until connected.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from typing import Awaitable, Callable
 
@@ -73,6 +74,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_presence_read)
     app.cleanup_ctx.append(_live_hub)
     app.on_shutdown.append(_close_live_sockets)  # before the server waits for open requests
+    app.on_startup.append(_freeze_gc)
     app.router.add_get("/api/v1/live", app[LIVE_KEY].handle, name="live")
     api.install(app)
     docs.install(app, api)
@@ -114,6 +116,14 @@ async def _live_hub(app: web.Application):
     await _start_in_background(app, "live-events", hub.start)
     yield
     await hub.stop()
+
+
+async def _freeze_gc(app: web.Application) -> None:
+    """Move what start-up allocated (modules, models, routes) out of the garbage
+    collector's sight: full collections then scan only what requests create,
+    which keeps them from showing as latency spikes of tens of milliseconds."""
+    gc.collect()
+    gc.freeze()
 
 
 async def _close_live_sockets(app: web.Application) -> None:
