@@ -221,6 +221,18 @@ async def warm_up(url: str, tokens: list[str], subjects: list[str], clients: int
         await asyncio.gather(*(client(k) for k in range(clients)))
 
 
+def server_buckets(url: str, route: str) -> dict[str, float]:
+    """The gateway's own latency histogram for a route (cumulative counts per bound)."""
+    text = httpx.get(f"{url}/metrics").text
+    out = {}
+    for line in text.splitlines():
+        if line.startswith("escale_gateway_request_seconds_bucket{") and f'route="{route}"' in line \
+                and 'status="200"' in line:
+            bound = line.split('le="', 1)[1].split('"', 1)[0]
+            out[bound] = out.get(bound, 0) + float(line.rsplit(" ", 1)[1])
+    return out
+
+
 def read_counts(url: str) -> dict:
     text = httpx.get(f"{url}/metrics").text
     counts = {}
@@ -307,9 +319,13 @@ def main() -> None:
         # the read model in memory, refreshed by presence's events).
         asyncio.run(warm_up(gw.url, tokens, people))
         before = read_counts(gw.url)
+        route = "/api/v1/presence/{person}"
+        buckets_before = server_buckets(gw.url, route)
         cpu = cpu_seconds(gw.proc.pid)
         rate, where, errors = asyncio.run(where_is_open_loop(gw.url, tokens, people, args.rate, args.seconds))
         where_cpu = (cpu_seconds(gw.proc.pid) - cpu) / (args.rate * args.seconds) * 1000
+        buckets = {k: v - buckets_before.get(k, 0) for k, v in server_buckets(gw.url, route).items()}
+        inside = {le: buckets.get(le, 0) / max(1, buckets.get("+Inf", 1)) for le in ("0.002", "0.005", "0.01")}
         raw_after = raw_redis_get(f"{prefix}v1:day:{today.isoformat()}:{people[0]}")
         after = read_counts(gw.url)
         reads = {k: after.get(k, 0) - before.get(k, 0) for k in ("memory", "redis", "service")}
@@ -336,6 +352,8 @@ def main() -> None:
               f"{args.seconds:g}s; {fmt(where)}; failures={len(errors)}")
         print(f"  answered from: memory {reads['memory']:.0f}, Redis {reads['redis']:.0f}, "
               f"service (RPC) {reads['service']:.0f}; gateway CPU {where_cpu:.2f} ms per request")
+        print(f"  measured inside the gateway: {inside['0.002']:.1%} within 2 ms, {inside['0.005']:.2%} "
+              f"within 5 ms, {inside['0.01']:.2%} within 10 ms")
         print(f"baseline GET /sites (auth only) : {base_rate:.0f} req/s achieved of {args.rate} offered over 5s; "
               f"{fmt(base)}; failures={len(base_errors)}; gateway CPU {base_cpu:.2f} ms per request")
         print(f"where-is via gateway, RPC       : {rpc_rate:.0f} req/s offered 200; {fmt(rpc)}; "
