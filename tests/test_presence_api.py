@@ -172,16 +172,35 @@ def _status_is(response, status):
     assert response.json()["presence"]["status"] == status, response.json()
 
 
-def test_search_and_contacts(api, place, people):
+def memory_reads(gateway) -> float:
+    for line in httpx.get(f"{gateway.url}/metrics").text.splitlines():
+        if line.startswith('escale_gateway_presence_reads_total{source="memory"}'):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+def test_search_and_contacts(api, gateway, place, people):
     me, my_id = people["agents"][0], people["ids"][0]
+
+    def answered_from_memory():  # the gateway now holds this person's entry in memory
+        before = memory_reads(gateway)
+        _status_is(api.get(f"/presence/{my_id}", headers=people["agents"][1]), "unknown")
+        assert memory_reads(gateway) > before
+
+    eventually(answered_from_memory)
     contact = api.put("/me/contact", headers=me, json={
         "softphone": "sip:agent0@mairie-test.fr", "chat_handle": "@agent0:mairie-test.fr",
         "preferred_channel": "chat"})
     assert contact.status_code == 200, contact.text
     assert contact.json()["softphone"] == "sip:agent0@mairie-test.fr"
-    reach = api.get(f"/presence/{my_id}", headers=people["agents"][1]).json()["presence"]["reach"]
-    assert reach[0] == {"channel": "chat", "value": "@agent0:mairie-test.fr",
-                        "href": "https://matrix.to/#/@agent0:mairie-test.fr"}
+    # read before the change (now in the gateway's memory), shown changed right after
+    def new_channels():
+        reach = api.get(f"/presence/{my_id}", headers=people["agents"][1]).json()["presence"]["reach"]
+        assert reach[0] == {"channel": "chat", "value": "@agent0:mairie-test.fr",
+                            "href": "https://matrix.to/#/@agent0:mairie-test.fr"}
+        return reach
+
+    reach = eventually(new_channels, timeout=5)
     assert {"channel": "softphone", "value": "sip:agent0@mairie-test.fr",
             "href": "sip:agent0@mairie-test.fr"} in reach
 

@@ -506,7 +506,8 @@ def refresh_person(ports: Ports, person_id, now: datetime) -> dict:
         raise errors.NotFound("person_not_found", details={"field": "person_id"})
     with ports.store.unit() as unit:
         unit.lock_person(pid)
-        project(ports, unit, [pid], now, emit=False)
+        # published: the gateway keeps directory entries in memory until told
+        project(ports, unit, [pid], now, cause="directory", plan_days=[], force_presence=True)
     return entries[pid]["card"]
 
 
