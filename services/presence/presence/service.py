@@ -134,6 +134,10 @@ class PresenceService:
     def on_booking_created(self, payload):
         self._apply("booking.created", payload)
 
+    @booking_event("booking.updated")
+    def on_booking_updated(self, payload):
+        self._apply("booking.updated", payload)
+
     @booking_event("booking.checked_in")
     def on_booking_checked_in(self, payload):
         self._apply("booking.checked_in", payload)

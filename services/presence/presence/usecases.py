@@ -25,7 +25,7 @@ from .adapters.readmodel import ReadModel, roster_field
 from .adapters.store import PresenceStore, Unit
 from .domain import errors, events, plans
 from .domain.access import Actor, target
-from .domain.bookings import fact_from_payload, rank
+from .domain.bookings import fact_from_payload, occurred_at, rank
 from .domain.model import (
     LABEL_MAX, TEMPORARY_KINDS, BookingFact, DayFrame, TemporaryStatus, parse_day, parse_instant,
     parse_uuid,
@@ -528,7 +528,7 @@ def on_booking_event(ports: Ports, event_type: str, payload: dict, now: datetime
     with ports.store.unit() as unit:
         unit.lock_person(fact.person_id)
         fresh = unit.claim_event(event_id) if event_id else True
-        applied = fresh and unit.apply_fact(fact, rank(fact.status))
+        applied = fresh and unit.apply_fact(fact, rank(fact.status), occurred_at(payload))
         if touched:
             cause = "check_in" if fact.status == "checked_in" else "booking"
             project(ports, unit, [fact.person_id], now, cause=cause, plan_days=touched, emit=applied)
@@ -563,7 +563,7 @@ def reconcile_bookings(ports: Ports, now: datetime) -> set[str]:
         with ports.store.unit() as unit:
             unit.lock_people(f.person_id for f in facts)
             for fact in facts:
-                if unit.apply_fact(fact, rank(fact.status)):
+                if unit.apply_fact(fact, rank(fact.status), started):
                     changed.add(fact.person_id)
         after = page["next"]
         if not after:
@@ -575,7 +575,7 @@ def reconcile_bookings(ports: Ports, now: datetime) -> set[str]:
             status = "ended" if fact.status == "checked_in" and fact.end <= now else "cancelled"
             gone_fact = BookingFact(fact.booking_id, fact.person_id, fact.kind, status, fact.start,
                                     fact.end, fact.place)
-            if unit.apply_fact(gone_fact, rank(status)):
+            if unit.apply_fact(gone_fact, rank(status), started):
                 changed.add(fact.person_id)
     return changed
 

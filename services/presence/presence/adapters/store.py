@@ -176,20 +176,24 @@ class Unit:
                                 (booking_id,)).fetchone()
         return row["status"] if row else None
 
-    def apply_fact(self, fact: BookingFact, rank: int) -> bool:
-        """Keep ``fact`` unless a state of equal or higher rank is already kept."""
+    def apply_fact(self, fact: BookingFact, rank: int, occurred_at: datetime | None = None) -> bool:
+        """Keep ``fact`` unless a state of higher rank, or of equal rank that
+        happened later (or at the same time), is already kept."""
         row = self.conn.execute(
             """
-            INSERT INTO booking_fact (booking_id, person_id, rank, status, kind, during, place)
-            VALUES (%s, %s, %s, %s, %s, %s, %s)
+            INSERT INTO booking_fact (booking_id, person_id, rank, status, kind, during, place, occurred_at)
+            VALUES (%s, %s, %s, %s, %s, %s, %s, %s)
             ON CONFLICT (booking_id) DO UPDATE SET rank = EXCLUDED.rank, status = EXCLUDED.status,
                    person_id = EXCLUDED.person_id, kind = EXCLUDED.kind, during = EXCLUDED.during,
-                   place = EXCLUDED.place, updated_at = now()
+                   place = EXCLUDED.place, occurred_at = EXCLUDED.occurred_at, updated_at = now()
              WHERE booking_fact.rank < EXCLUDED.rank
+                OR (booking_fact.rank = EXCLUDED.rank
+                    AND coalesce(booking_fact.occurred_at, '-infinity')
+                        < coalesce(EXCLUDED.occurred_at, '-infinity'))
             RETURNING booking_id
             """,
             (fact.booking_id, fact.person_id, rank, fact.status, fact.kind,
-             Range(fact.start, fact.end, "[)"), Jsonb(fact.place)),
+             Range(fact.start, fact.end, "[)"), Jsonb(fact.place), occurred_at),
         ).fetchone()
         return row is not None
 

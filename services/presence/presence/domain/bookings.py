@@ -9,6 +9,11 @@ An event that ranks no higher than what is kept changes nothing. Hence:
 * a cancel that arrives before its create is kept (a tombstone), and the
   late create ranks lower: no ghost booking;
 * a check-in that arrives before its create is kept, and so on.
+
+``booking.updated`` (a booking extended) reports the booking in its current
+state, at that state's rank: among facts of equal rank, the one that
+happened last (``occurred_at``) wins, so a late copy of an older state never
+undoes an extension.
 """
 
 from __future__ import annotations
@@ -19,8 +24,8 @@ from . import errors
 from .model import BookingFact, parse_instant, parse_uuid
 
 RANK_OF_STATUS = {"confirmed": 1, "checked_in": 2, "cancelled": 3, "released": 3, "ended": 3}
-EVENT_TYPES = ("booking.created", "booking.checked_in", "booking.cancelled", "booking.released",
-               "booking.ended")
+EVENT_TYPES = ("booking.created", "booking.updated", "booking.checked_in", "booking.cancelled",
+               "booking.released", "booking.ended")
 # The booking status each event type reports, should its payload disagree.
 STATUS_OF_EVENT = {"booking.created": "confirmed", "booking.checked_in": "checked_in",
                    "booking.cancelled": "cancelled", "booking.released": "released",

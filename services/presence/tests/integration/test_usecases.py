@@ -140,6 +140,21 @@ def test_a_check_in_before_its_create_stays_checked_in(ports, world):
     assert usecases.where_is(ports, agent(bob), bob, None, now)["presence"]["signal"] == "check_in"
 
 
+def test_an_extension_applies_and_an_older_copy_never_undoes_it(ports, world):
+    now, carol = world["now"], world["carol"]
+    start, end, longer = now - timedelta(minutes=30), now + timedelta(minutes=10), now + timedelta(minutes=40)
+    booking_id = str(uuid.uuid4())
+    created = booking_event("booking.created", carol, world["site"], start, end, booking_id=booking_id)
+    created["occurred_at"] = (now - timedelta(minutes=31)).isoformat()
+    updated = booking_event("booking.updated", carol, world["site"], start, longer, booking_id=booking_id,
+                            status="confirmed")
+    updated["occurred_at"] = (now - timedelta(minutes=1)).isoformat()
+    assert usecases.on_booking_event(ports, "booking.updated", updated, now) == "applied"
+    assert usecases.on_booking_event(ports, "booking.created", created, now) == "superseded"
+    presence = usecases.where_is(ports, agent(world["alice"]), carol, None, now)["presence"]
+    assert presence["signal"] == "booking" and presence["until"] == longer.isoformat()
+
+
 def test_a_temporary_status_expires_by_itself(ports, world):
     now, alice = world["now"], world["alice"]
     answer = usecases.set_status(ports, agent(alice), "in_meeting", (now + timedelta(minutes=30)).isoformat(),
