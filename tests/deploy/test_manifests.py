@@ -443,6 +443,11 @@ def test_a_job_migrates_both_databases(target):
     job = named(render(target), "Job", "escale-db-upgrade")
     (container,) = pod_spec(job)["containers"]
     assert container["command"] == ["escale", "db", "upgrade"]
+    # `escale db upgrade` migrates every service's database: the job needs each URL,
+    # or the command falls back to a local default that does not exist in a cluster.
+    env_names = {e["name"] for e in container.get("env", [])}
+    for service in ("BOOKING", "GATEWAY", "PRESENCE", "NOTIFY"):
+        assert f"ESCALE_{service}_DATABASE_URL" in env_names
     assert container["image"].split(":")[0].endswith("escale/cli")
     assert pod_spec(job)["restartPolicy"] in {"Never", "OnFailure"}
 
