@@ -12,13 +12,13 @@ export PATH := $(BIN):$(PATH)
 
 .PHONY: install system-deps servers run test test-unit bench lock clean
 
-$(STAMP): requirements/lock.txt services/booking/pyproject.toml gateway/pyproject.toml cli/pyproject.toml \
+$(STAMP): requirements/lock.txt libs/escale-common/pyproject.toml services/booking/pyproject.toml gateway/pyproject.toml cli/pyproject.toml \
 		services/notify/pyproject.toml services/presence/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --disable-pip-version-check uv==0.13.9
 	$(BIN)/uv pip install -q --python $(BIN)/python -r requirements/lock.txt
 	$(BIN)/uv pip install -q --python $(BIN)/python --no-deps \
-		-e services/booking -e gateway -e cli -e services/notify -e services/presence
+		-e libs/escale-common -e services/booking -e gateway -e cli -e services/notify -e services/presence
 	touch $(STAMP)
 
 install: $(STAMP)

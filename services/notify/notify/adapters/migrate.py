@@ -1,31 +1,13 @@
-"""Versioned SQL migrations of the notify database (applied with yoyo)."""
+"""Versioned SQL migrations of the notify database (the shared yoyo migrator)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from yoyo import get_backend, read_migrations
+from escale_common import migrate
 
 DIRECTORY = Path(__file__).parent / "migrations"
 
 
-def yoyo_url(database_url: str) -> str:
-    """yoyo picks its driver from the URL scheme; we use psycopg 3."""
-    for prefix in ("postgresql://", "postgres://"):
-        if database_url.startswith(prefix):
-            return "postgresql+psycopg://" + database_url[len(prefix):]
-    return database_url
-
-
 def upgrade(database_url: str, directory: Path = DIRECTORY) -> int:
-    """Apply every pending migration; returns how many were applied.
-
-    yoyo takes a lock in the database, so several replicas (or `escale db
-    upgrade` runs) starting at once apply each migration exactly once.
-    """
-    backend = get_backend(yoyo_url(database_url))
-    migrations = read_migrations(str(directory))
-    with backend.lock():
-        pending = backend.to_apply(migrations)
-        backend.apply_migrations(pending)
-    return len(pending)
+    return migrate.upgrade(database_url, directory)
