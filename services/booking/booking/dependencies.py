@@ -7,22 +7,16 @@ never a raw connection.
 
 from __future__ import annotations
 
-import time
 from datetime import datetime, timezone
 
 from nameko.extensions import DependencyProvider
-from prometheus_client import Counter, Gauge, Histogram
+from prometheus_client import Counter, Gauge
 
 from .adapters.db import open_pool
 from .adapters.relay import OutboxRelay
 from .adapters.store import BookingStore
 from .settings import Settings
 
-CALLS = Counter("escale_booking_calls_total", "Entrypoint calls", ["method", "outcome"])
-LATENCY = Histogram(
-    "escale_booking_call_seconds", "Entrypoint duration", ["method"],
-    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
-)
 OUTBOX_PUBLISHED = Counter("escale_booking_outbox_published_total", "Events published by the relay")
 OUTBOX_PENDING = Gauge("escale_booking_outbox_pending", "Outbox rows waiting to be published")
 
@@ -81,21 +75,3 @@ class Clock(DependencyProvider):
 
     def get_dependency(self, worker_ctx):
         return lambda: datetime.now(timezone.utc)
-
-
-class Metrics(DependencyProvider):
-    """Counts and times every entrypoint call for Prometheus."""
-
-    def worker_setup(self, worker_ctx):
-        worker_ctx.data["escale_started"] = time.perf_counter()
-
-    def worker_result(self, worker_ctx, result=None, exc_info=None):
-        method = worker_ctx.entrypoint.method_name
-        started = worker_ctx.data.get("escale_started")
-        if started is not None:
-            LATENCY.labels(method).observe(time.perf_counter() - started)
-        outcome = "ok"
-        if exc_info is not None:
-            expected = getattr(worker_ctx.entrypoint, "expected_exceptions", ())
-            outcome = "refused" if isinstance(exc_info[1], expected) else "error"
-        CALLS.labels(method, outcome).inc()

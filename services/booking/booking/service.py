@@ -15,6 +15,7 @@ os.environ.setdefault("PSYCOPG_WAIT_FUNC", "wait_select")
 import json  # noqa: E402
 import logging  # noqa: E402
 
+from escale_common.nameko_metrics import EntrypointMetrics  # noqa: E402
 from nameko.rpc import rpc  # noqa: E402
 from nameko.timer import timer  # noqa: E402
 from nameko.web.handlers import http  # noqa: E402
@@ -22,7 +23,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest  # noqa: E402
 from werkzeug.wrappers import Response  # noqa: E402
 
 from . import catalogue, directory, usecases  # noqa: E402
-from .dependencies import OUTBOX_PENDING, OUTBOX_PUBLISHED, Clock, Metrics, Relay, Store  # noqa: E402
+from .dependencies import OUTBOX_PENDING, OUTBOX_PUBLISHED, Clock, Relay, Store  # noqa: E402
 from .domain.access import Actor  # noqa: E402
 from .domain.errors import EXPECTED  # noqa: E402
 
@@ -37,7 +38,7 @@ class BookingService:
     store = Store()
     relay = Relay()
     clock = Clock()
-    metrics = Metrics()
+    metrics = EntrypointMetrics("booking")
 
     # -- bookings -----------------------------------------------------------
     @rpc(expected_exceptions=EXPECTED, sensitive_arguments=("request.title",))

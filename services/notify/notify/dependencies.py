@@ -7,12 +7,11 @@ raw connection.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from nameko.extensions import DependencyProvider
-from prometheus_client import Counter, Gauge, Histogram
+from prometheus_client import Counter, Gauge
 
 from .adapters import chat as chat_plugins
 from .adapters.db import open_pool
@@ -22,11 +21,6 @@ from .domain.planning import Sender
 from .settings import Settings
 from .usecases import Policy
 
-CALLS = Counter("escale_notify_calls_total", "Entrypoint calls", ["method", "outcome"])
-LATENCY = Histogram(
-    "escale_notify_call_seconds", "Entrypoint duration", ["method"],
-    buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
-)
 MESSAGES = Counter("escale_notify_messages_total", "Message sends by outcome",
                    ["outcome"])
 LEDGER = Gauge("escale_notify_ledger_messages", "Messages in the ledger by status", ["status"])
@@ -95,21 +89,3 @@ class Clock(DependencyProvider):
 
     def get_dependency(self, worker_ctx):
         return lambda: datetime.now(timezone.utc)
-
-
-class Metrics(DependencyProvider):
-    """Counts and times every entrypoint call for Prometheus."""
-
-    def worker_setup(self, worker_ctx):
-        worker_ctx.data["escale_started"] = time.perf_counter()
-
-    def worker_result(self, worker_ctx, result=None, exc_info=None):
-        method = worker_ctx.entrypoint.method_name
-        started = worker_ctx.data.get("escale_started")
-        if started is not None:
-            LATENCY.labels(method).observe(time.perf_counter() - started)
-        outcome = "ok"
-        if exc_info is not None:
-            expected = getattr(worker_ctx.entrypoint, "expected_exceptions", ())
-            outcome = "refused" if isinstance(exc_info[1], expected) else "error"
-        CALLS.labels(method, outcome).inc()

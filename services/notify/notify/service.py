@@ -25,6 +25,7 @@ from datetime import timedelta  # noqa: E402
 import eventlet  # noqa: E402
 import psycopg  # noqa: E402
 from nameko.events import event_handler  # noqa: E402
+from escale_common.nameko_metrics import EntrypointMetrics  # noqa: E402
 from nameko.rpc import RpcProxy, rpc  # noqa: E402
 from nameko.timer import timer  # noqa: E402
 from nameko.web.handlers import http  # noqa: E402
@@ -33,7 +34,7 @@ from werkzeug.wrappers import Response  # noqa: E402
 
 from . import usecases  # noqa: E402
 from .adapters.directory import Directory, resolve_asker  # noqa: E402
-from .dependencies import LEDGER, MESSAGES, Clock, Metrics, Outside, Store  # noqa: E402
+from .dependencies import LEDGER, MESSAGES, Clock, Outside, Store  # noqa: E402
 from .domain.bot import conversation  # noqa: E402
 from .domain.errors import EXPECTED  # noqa: E402
 from .settings import Settings  # noqa: E402
@@ -59,7 +60,7 @@ class NotifyService:
     store = Store()
     outside = Outside()
     clock = Clock()
-    metrics = Metrics()
+    metrics = EntrypointMetrics("notify")
     booking = RpcProxy("booking")
     presence = RpcProxy("presence")
 

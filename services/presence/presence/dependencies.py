@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 import eventlet
 from nameko.extensions import DependencyProvider
 from nameko.rpc import RpcProxy
-from prometheus_client import Counter, Gauge, Histogram
+from prometheus_client import Counter, Gauge
 
 from .adapters.db import open_pool
 from .adapters.readmodel import ReadModel, connect
@@ -29,11 +29,6 @@ from .usecases import Config, Upkeep
 
 log = logging.getLogger(__name__)
 
-CALLS = Counter("escale_presence_calls_total", "Entrypoint calls", ["method", "outcome"])
-LATENCY = Histogram(
-    "escale_presence_call_seconds", "Entrypoint duration", ["method"],
-    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
-)
 EVENTS = Counter("escale_presence_booking_events_total", "Booking events handled", ["outcome"])
 OUTBOX_PUBLISHED = Counter("escale_presence_outbox_published_total", "Events published by the relay")
 OUTBOX_PENDING = Gauge("escale_presence_outbox_pending", "Outbox rows waiting to be published")
@@ -160,19 +155,3 @@ class Localized(DependencyProvider):
                 raise exc.localized(language)
 
         return localized
-
-
-class Metrics(DependencyProvider):
-    def worker_setup(self, worker_ctx):
-        worker_ctx.data["escale_started"] = time.perf_counter()
-
-    def worker_result(self, worker_ctx, result=None, exc_info=None):
-        method = worker_ctx.entrypoint.method_name
-        started = worker_ctx.data.get("escale_started")
-        if started is not None:
-            LATENCY.labels(method).observe(time.perf_counter() - started)
-        outcome = "ok"
-        if exc_info is not None:
-            expected = getattr(worker_ctx.entrypoint, "expected_exceptions", ())
-            outcome = "refused" if isinstance(exc_info[1], expected) else "error"
-        CALLS.labels(method, outcome).inc()

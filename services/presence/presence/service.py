@@ -22,6 +22,7 @@ import psycopg  # noqa: E402
 import redis  # noqa: E402
 from nameko.events import event_handler  # noqa: E402
 from nameko.exceptions import RemoteError  # noqa: E402
+from escale_common.nameko_metrics import EntrypointMetrics  # noqa: E402
 from nameko.rpc import rpc  # noqa: E402
 from nameko.timer import timer  # noqa: E402
 from nameko.web.handlers import http  # noqa: E402
@@ -30,7 +31,7 @@ from werkzeug.wrappers import Response  # noqa: E402
 
 from . import usecases  # noqa: E402
 from .dependencies import (  # noqa: E402
-    EVENTS, OUTBOX_PENDING, OUTBOX_PUBLISHED, Booking, Clock, Localized, Metrics, Relay,
+    EVENTS, OUTBOX_PENDING, OUTBOX_PUBLISHED, Booking, Clock, Localized, Relay,
     SearchIndex, Stores,
 )
 from .domain.access import Actor  # noqa: E402
@@ -55,7 +56,7 @@ class PresenceService:
     search = SearchIndex()
     clock = Clock()
     localized = Localized()
-    metrics = Metrics()
+    metrics = EntrypointMetrics("presence")
 
     def _ports(self) -> usecases.Ports:
         return usecases.Ports(self.stores.store, self.stores.model, self.booking, self.stores.config)
