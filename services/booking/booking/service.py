@@ -16,7 +16,8 @@ import json  # noqa: E402
 import logging  # noqa: E402
 
 from escale_common.nameko_metrics import EntrypointMetrics  # noqa: E402
-from nameko.rpc import rpc  # noqa: E402
+# Quorum queues, bounded prefetch (docs/architecture.md "Messaging guarantees").
+from escale_common.messaging import rpc  # noqa: E402
 from nameko.timer import timer  # noqa: E402
 from nameko.web.handlers import http  # noqa: E402
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest  # noqa: E402
@@ -74,9 +75,21 @@ class BookingService:
         return usecases.extend_booking(self.store, self.clock(), Actor.from_wire(actor), booking_id, minutes)
 
     @command
+    def book_now(self, actor, minutes):
+        """A door tablet books its own room from now (a walk-in, no owner)."""
+        return usecases.book_now(self.store, self.clock(), Actor.from_wire(actor), minutes)
+
+    @command
     def active_bookings(self, start, end, after=None, limit=2000):
         """For other services rebuilding their state; the gateway does not expose it."""
         return usecases.active_bookings(self.store, start, end, after, limit)
+
+    @command
+    def feed_bookings(self, start, end, person_id=None, resource_id=None, cancelled_since=None,
+                      limit=2000):
+        """For the gateway's iCalendar feeds (it decides what a feed shows)."""
+        return usecases.feed_bookings(self.store, start, end, person_id, resource_id,
+                                      cancelled_since, limit)
 
     @command
     def availability(self, actor, **query):

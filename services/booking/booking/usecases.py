@@ -13,7 +13,15 @@ import uuid
 from datetime import datetime, timedelta
 
 from .domain import errors, events
-from .domain.access import Actor, booking_person, require_attendance, require_change, visible_booking
+from .domain.access import (
+    Actor,
+    booking_person,
+    is_room_device,
+    require_attendance,
+    require_change,
+    require_room_device,
+    visible_booking,
+)
 from .domain.availability import matches, rank_near_team, statuses
 from .domain.model import (
     PERIODS,
@@ -173,7 +181,15 @@ def list_bookings(store: BookingStore, now: datetime, actor: Actor, person_id=No
     with store.unit() as unit:
         rows = unit.bookings(person_id=person_id, resource_id=resource_id, start=start_at,
                              end=end_at, status=status)
-        return [visible_booking(actor, b) for b in rows]
+        shown = [visible_booking(actor, b) for b in rows]
+        if actor.role == "device":
+            # The door shows who organises each meeting (issue 5): their name, never their id.
+            names = unit.display_names({b["person_id"] for b in rows
+                                        if b["person_id"] and is_room_device(actor, b)})
+            for row, view in zip(rows, shown):
+                if is_room_device(actor, row):
+                    view["organiser"] = names.get(row["person_id"])
+        return shown
 
 
 def cancel_booking(store: BookingStore, now: datetime, actor: Actor, booking_id: str,
@@ -266,6 +282,36 @@ def extend_booking(store: BookingStore, now: datetime, actor: Actor, booking_id:
         return visible_booking(actor, updated)
 
 
+WALK_IN_MINUTES = (15, 30, 60)
+
+
+def book_now(store: BookingStore, now: datetime, actor: Actor, minutes: int) -> dict:
+    """A door tablet books its room from now for 15, 30 or 60 minutes, for
+    whoever stands at the door: a walk-in booking with no owner (``person_id``
+    null, source ``tablet``), checked in at once (someone is there), the
+    device recorded. Never past the next meeting: the next booking is the
+    409 conflict, as is the meeting under way."""
+    room_id = require_room_device(actor)
+    if isinstance(minutes, bool) or minutes not in WALK_IN_MINUTES:
+        raise errors.Invalid("minutes must be 15, 30 or 60.", field="minutes")
+    start = now.replace(second=0, microsecond=0)
+    interval = Interval(start, start + timedelta(minutes=minutes))
+    with store.unit() as unit:
+        context = unit.booking_context(room_id, None)
+        if context.resource.kind != "room":
+            raise errors.Forbidden("Only a room can be booked from its door.")
+        # Nobody's teams: a room kept for some teams is not booked at its door.
+        check_booking(context.site, context.rules, context.resource, interval, now, frozenset())
+        booking = {**context.new_booking(str(uuid.uuid4()), None, interval, "slot", "", None,
+                                         "tablet", now),
+                   "status": "checked_in", "checked_in_at": now.isoformat()}
+        event = events.booking_event(events.BOOKING_CREATED, now, booking, None,
+                                     context.resource_event, context.site_event)
+        unit.insert_booking(booking, context.resource, interval, None, event)
+        _record_device(unit, actor, booking, "book", now)
+        return visible_booking(actor, booking)
+
+
 def _record_device(unit: Unit, actor: Actor, booking: dict, action: str, now: datetime) -> None:
     """Every action from a door tablet is recorded with the device's id."""
     if actor.role == "device" and actor.device_id:
@@ -289,6 +335,34 @@ def active_bookings(store: BookingStore, start: str, end: str, after: str | None
     with store.unit(transaction=False) as unit:
         items = unit.active_between(start_at, end_at, after, limit)
     return {"items": items, "next": items[-1]["booking"]["id"] if len(items) == limit else None}
+
+
+FEED_MAX_DAYS = 400
+FEED_MAX_ITEMS = 5000
+
+
+def feed_bookings(store: BookingStore, start: str, end: str, person_id: str | None = None,
+                  resource_id: str | None = None, cancelled_since: str | None = None,
+                  limit: int = 2000) -> dict:
+    """One person's or one resource's bookings over a period, for the
+    gateway's iCalendar feeds: every status (with ``sequence`` and
+    ``updated_at``), those cancelled or released only if that happened at or
+    after ``cancelled_since`` (so subscribed calendars learn of it, then the
+    feed forgets it), each with its place and holder. The gateway decides
+    what a feed shows; this is not exposed to API callers."""
+    if (person_id is None) == (resource_id is None):
+        raise errors.Invalid("Give person_id or resource_id (one of them).", field="person_id")
+    start_at, end_at = parse_instant(start, "start"), parse_instant(end, "end")
+    if end_at <= start_at or end_at - start_at > timedelta(days=FEED_MAX_DAYS):
+        raise errors.Invalid(f"Ask for a period of at most {FEED_MAX_DAYS} days, end after start.",
+                             field="end")
+    since = parse_instant(cancelled_since, "cancelled_since") if cancelled_since else start_at
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= FEED_MAX_ITEMS:
+        raise errors.Invalid(f"limit must be from 1 to {FEED_MAX_ITEMS}.", field="limit")
+    with store.unit(transaction=False) as unit:
+        items = unit.feed(start_at, end_at, since, person_id=person_id, resource_id=resource_id,
+                          limit=limit)
+    return {"items": items, "truncated": len(items) == limit}
 
 
 def release_no_shows(store: BookingStore, now: datetime, limit: int = 200) -> int:

@@ -27,7 +27,7 @@ BOOKING_SELECT = """
 SELECT b.id, b.status, lower(b.during) AS start, upper(b.during) AS "end",
        b.resource_id, b.resource_kind, r.name AS resource_name, r.site_id, r.floor_id,
        r.zone_id, b.person_id, b.series_id, b.period, b.title, b.source, b.created_at,
-       b.checked_in_at, s.timezone
+       b.checked_in_at, b.sequence, s.timezone
   FROM booking b
   JOIN resource r ON r.id = b.resource_id
   JOIN site s ON s.id = r.site_id
@@ -255,7 +255,8 @@ class Unit:
     def rules(self, site_id, kind) -> Rules:
         row = self._one(
             "SELECT max_days_ahead, max_recurring_days_ahead, max_duration_minutes, "
-            "checkin_opens_minutes_before, release_after_minutes "
+            "checkin_opens_minutes_before, release_after_minutes, "
+            "to_char(checkin_deadline, 'HH24:MI') AS checkin_deadline "
             "FROM booking_rule WHERE site_id = %s AND resource_kind = %s",
             (site_id, kind),
         )
@@ -266,16 +267,17 @@ class Unit:
             """
             INSERT INTO booking_rule (site_id, resource_kind, max_days_ahead, max_recurring_days_ahead,
                                       max_duration_minutes, checkin_opens_minutes_before,
-                                      release_after_minutes)
+                                      release_after_minutes, checkin_deadline)
             VALUES (%(site_id)s, %(kind)s, %(max_days_ahead)s, %(max_recurring_days_ahead)s,
                     %(max_duration_minutes)s, %(checkin_opens_minutes_before)s,
-                    %(release_after_minutes)s)
+                    %(release_after_minutes)s, %(checkin_deadline)s::time)
             ON CONFLICT (site_id, resource_kind) DO UPDATE SET
                 max_days_ahead = EXCLUDED.max_days_ahead,
                 max_recurring_days_ahead = EXCLUDED.max_recurring_days_ahead,
                 max_duration_minutes = EXCLUDED.max_duration_minutes,
                 checkin_opens_minutes_before = EXCLUDED.checkin_opens_minutes_before,
                 release_after_minutes = EXCLUDED.release_after_minutes,
+                checkin_deadline = EXCLUDED.checkin_deadline,
                 updated_at = now()
             """,
             {"site_id": site_id, "kind": kind, **rules.to_dict()},
@@ -288,12 +290,22 @@ class Unit:
         return {str(r["id"]) for r in self._all("SELECT id FROM zone WHERE team_id = %s", (tid,))}
 
     # -- people -------------------------------------------------------------
-    def person(self, person_id) -> dict:
+    def person(self, person_id) -> dict | None:
+        if person_id is None:
+            return None  # a walk-in booking from a door tablet has no owner
         pid = _uuid_or_none(person_id)
         row = pid and self._one(f"SELECT {PERSON_COLUMNS} FROM person p WHERE p.id = %s", (pid,))
         if not row:
             raise errors.NotFound("No such person.", field="person_id")
         return self._with_teams([row])[0]
+
+    def display_names(self, person_ids) -> dict[str, str]:
+        """Person id -> display name, for the door tablets' organiser line."""
+        ids = [i for i in (_uuid_or_none(p) for p in person_ids) if i]
+        if not ids:
+            return {}
+        rows = self._all("SELECT id::text, display_name FROM person WHERE id = ANY(%s::uuid[])", (ids,))
+        return {r["id"]: r["display_name"] for r in rows}
 
     def person_by_email(self, email: str) -> dict:
         row = self._one(
@@ -375,6 +387,7 @@ class Unit:
                    s.closed_weekdays, s.closed_dates, s.holiday_country, s.holiday_subdivision,
                    br.max_days_ahead, br.max_recurring_days_ahead, br.max_duration_minutes,
                    br.checkin_opens_minutes_before, br.release_after_minutes,
+                   to_char(br.checkin_deadline, 'HH24:MI') AS checkin_deadline,
                    p.id AS person_id, p.email AS person_email, p.display_name AS person_name,
                    p.language AS person_language,
                    ARRAY(SELECT m.team_id FROM team_member m WHERE m.person_id = p.id) AS team_ids
@@ -408,10 +421,11 @@ class Unit:
         statement = """
             WITH new AS (
                 INSERT INTO booking (id, resource_id, resource_kind, person_id, during, period,
-                                     title, series_id, source, created_by, created_at, updated_at)
+                                     title, series_id, source, created_by, created_at, updated_at,
+                                     status, checked_in_at)
                 VALUES (%(id)s, %(resource_id)s, %(resource_kind)s, %(person_id)s, %(during)s,
                         %(period)s, %(title)s, %(series_id)s, %(source)s, %(created_by)s,
-                        %(created_at)s, %(created_at)s)
+                        %(created_at)s, %(created_at)s, %(status)s, %(checked_in_at)s)
                 RETURNING id)
             INSERT INTO outbox (event_id, event_type, payload)
             SELECT %(event_id)s, %(event_type)s, %(payload)s FROM new
@@ -564,7 +578,7 @@ class Unit:
               FROM booking b
               JOIN resource r ON r.id = b.resource_id
               JOIN site s ON s.id = r.site_id
-              JOIN person p ON p.id = b.person_id
+              LEFT JOIN person p ON p.id = b.person_id
              WHERE b.status IN ('confirmed', 'checked_in') AND b.during && tstzrange(%s, %s, '[)')
                AND (%s::uuid IS NULL OR b.id > %s::uuid)
              ORDER BY b.id LIMIT %s
@@ -577,8 +591,10 @@ class Unit:
             booking = booking_dict(row)
             items.append({
                 "booking": booking,
-                "person": {"id": booking["person_id"], "email": extra["email"],
-                           "display_name": extra["display_name"], "language": extra["language"]},
+                # null for a walk-in booking made at a door tablet (no owner)
+                "person": None if booking["person_id"] is None else {
+                    "id": booking["person_id"], "email": extra["email"],
+                    "display_name": extra["display_name"], "language": extra["language"]},
                 "resource": {"id": booking["resource_id"], "code": extra["resource_code"],
                              "name": booking["resource_name"], "kind": booking["resource_kind"],
                              "site_id": booking["site_id"], "floor_id": booking["floor_id"],
@@ -589,19 +605,25 @@ class Unit:
 
     def no_shows(self, now: datetime, limit: int) -> list[dict]:
         """Confirmed (never checked-in) bookings past their site's release
-        delay and not yet over, claimed for this transaction. A kind whose
-        delay is 0 is never released."""
+        delay, or past the check-in deadline of their day, and not yet over,
+        claimed for this transaction. A kind whose delay is 0 and without a
+        deadline is never released."""
         defaults = " ".join(
             f"WHEN '{kind}' THEN {rules.release_after_minutes}" for kind, rules in DEFAULT_RULES.items()
         )
+        # The deadline (rules.deadline_release): that local time of the booking's
+        # first day, for a booking that started before it.
+        deadline = "((lower(b.during) AT TIME ZONE s.timezone)::date + br.checkin_deadline) AT TIME ZONE s.timezone"
         rows = self._all(
             BOOKING_SELECT + f"""
              LEFT JOIN booking_rule br ON br.site_id = r.site_id AND br.resource_kind = b.resource_kind
              WHERE b.status = 'confirmed' AND upper(b.during) > %(now)s
-               AND COALESCE(br.release_after_minutes, CASE b.resource_kind {defaults} END) > 0
-               AND lower(b.during) + make_interval(
-                     mins => COALESCE(br.release_after_minutes, CASE b.resource_kind {defaults} END))
-                   <= %(now)s
+               AND ((COALESCE(br.release_after_minutes, CASE b.resource_kind {defaults} END) > 0
+                     AND lower(b.during) + make_interval(
+                           mins => COALESCE(br.release_after_minutes, CASE b.resource_kind {defaults} END))
+                         <= %(now)s)
+                    OR (br.checkin_deadline IS NOT NULL AND lower(b.during) < {deadline}
+                        AND {deadline} <= %(now)s))
              ORDER BY lower(b.during) LIMIT %(limit)s FOR UPDATE OF b SKIP LOCKED""",
             {"now": now, "limit": limit},
         )
@@ -615,6 +637,51 @@ class Unit:
             (now, limit),
         )
         return [booking_dict(r) for r in rows]
+
+    def feed(self, start: datetime, end: datetime, cancelled_since: datetime, person_id=None,
+             resource_id=None, limit: int = 2000) -> list[dict]:
+        """One person's or one resource's bookings over [start, end) for a
+        calendar feed: every status, except those called off before
+        ``cancelled_since``; with where they are and who holds them."""
+        column, owner = ("b.person_id", person_id) if person_id is not None else ("b.resource_id", resource_id)
+        rows = self._all(
+            f"""
+            SELECT b.id, b.status, lower(b.during) AS start, upper(b.during) AS "end",
+                   b.resource_id, b.resource_kind, r.name AS resource_name, r.site_id, r.floor_id,
+                   r.zone_id, b.person_id, b.series_id, b.period, b.title, b.source, b.created_at,
+                   b.checked_in_at, b.sequence, b.updated_at, s.timezone,
+                   r.code AS resource_code, s.name AS site_name, bl.name AS building_name,
+                   f.name AS floor_name, z.name AS zone_name,
+                   p.display_name AS person_name, p.email AS person_email
+              FROM booking b
+              JOIN resource r ON r.id = b.resource_id
+              JOIN site s ON s.id = r.site_id
+              LEFT JOIN floor f ON f.id = r.floor_id
+              LEFT JOIN building bl ON bl.id = f.building_id
+              LEFT JOIN zone z ON z.id = r.zone_id
+              LEFT JOIN person p ON p.id = b.person_id
+             WHERE {column} = %(owner)s AND b.during && tstzrange(%(start)s, %(end)s, '[)')
+               AND (b.status NOT IN ('cancelled', 'released') OR b.updated_at >= %(since)s)
+             ORDER BY lower(b.during), b.id LIMIT %(limit)s
+            """,
+            {"owner": _uuid_or_none(owner), "start": start, "end": end, "since": cancelled_since,
+             "limit": limit},
+        )
+        items = []
+        for row in rows:
+            extra = {k: row.pop(k) for k in ("resource_code", "site_name", "building_name",
+                                              "floor_name", "zone_name", "person_name", "person_email")}
+            booking = booking_dict(row)
+            items.append({
+                "booking": booking,
+                "place": {"site": extra["site_name"], "building": extra["building_name"],
+                          "floor": extra["floor_name"], "zone": extra["zone_name"],
+                          "resource_code": extra["resource_code"], "timezone": row["timezone"]},
+                "person": None if booking["person_id"] is None else
+                {"id": booking["person_id"], "display_name": extra["person_name"],
+                 "email": extra["person_email"]},
+            })
+        return items
 
 
 class BookingContext:
@@ -634,7 +701,7 @@ class BookingContext:
         if row["max_days_ahead"] is not None:
             rules = Rules(**{k: row[k] for k in (
                 "max_days_ahead", "max_recurring_days_ahead", "max_duration_minutes",
-                "checkin_opens_minutes_before", "release_after_minutes")})
+                "checkin_opens_minutes_before", "release_after_minutes", "checkin_deadline")})
         person = None
         if row["person_id"] is not None:
             person = {"id": str(row["person_id"]), "email": row["person_email"],
@@ -659,6 +726,7 @@ class BookingContext:
             "floor_id": self.resource.floor_id, "zone_id": self.resource.zone_id,
             "person_id": person_id, "series_id": series_id, "period": period, "title": title,
             "source": source, "created_at": now.isoformat(), "checked_in_at": None,
+            "sequence": 0,
         }
 
 

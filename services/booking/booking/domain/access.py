@@ -72,6 +72,14 @@ def is_room_device(actor: Actor, booking: dict) -> bool:
             and str(booking["resource_id"]) == str(actor.room_id))
 
 
+def require_room_device(actor: Actor) -> str:
+    """Booking a room now, for whoever stands at its door: only that room's
+    tablet may, and the room is the device's own (never one it names)."""
+    if actor.role != "device" or not actor.room_id or not actor.device_id:
+        raise errors.Forbidden("Only the tablet at a room's door can book it now.")
+    return str(actor.room_id)
+
+
 def require_attendance(actor: Actor, booking: dict) -> None:
     """Checking in or ending a booking: its owner, a manager, or the tablet at
     its room's door (anyone standing there may do it, as with a paper sign)."""
@@ -95,6 +103,9 @@ def visible_booking(actor: Actor, booking: dict) -> dict:
         return booking
     if is_room_device(actor, booking):
         # The door tablet shows the meeting's title (the gateway hides it when
-        # the room is marked private); who booked stays withheld.
-        return {k: v for k, v in booking.items() if k not in PRIVATE_FIELDS or k == "title"}
+        # the room is marked private) and whether nobody owns it (a walk-in);
+        # the owner's id stays withheld (list_bookings adds their name).
+        shown = {k: v for k, v in booking.items() if k not in PRIVATE_FIELDS or k == "title"}
+        shown["walk_in"] = booking["person_id"] is None
+        return shown
     return {k: v for k, v in booking.items() if k not in PRIVATE_FIELDS}

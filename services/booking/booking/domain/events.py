@@ -46,16 +46,19 @@ def booking_event(
     event_type: str,
     occurred_at: datetime,
     booking: dict,
-    person: dict,
+    person: dict | None,
     resource: dict,
     site: dict,
 ) -> dict:
+    """``person`` is None for a walk-in booking made at a door tablet: it has
+    no owner, and consumers get ``"person": null``."""
     if event_type not in BOOKING_EVENTS:
         raise ValueError(f"not a booking event: {event_type}")
     return {
         **_envelope(event_type, occurred_at),
         "booking": booking,
-        "person": {k: person.get(k) for k in ("id", "email", "display_name", "language")},
+        "person": None if person is None else {
+            k: person.get(k) for k in ("id", "email", "display_name", "language")},
         "resource": {
             k: resource.get(k)
             for k in ("id", "code", "name", "kind", "site_id", "floor_id", "zone_id")

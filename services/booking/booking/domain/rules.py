@@ -6,8 +6,9 @@ reason first (a closed day before a too-long slot, for instance).
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, fields, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 
 import holidays
@@ -23,6 +24,9 @@ class Rules:
     max_duration_minutes: int = 780
     checkin_opens_minutes_before: int = 15
     release_after_minutes: int = 30
+    # "Check in by 10:00": a local time of the booking's day after which a
+    # booking started before it and still not checked in is released. None: none.
+    checkin_deadline: str | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -40,10 +44,29 @@ class Rules:
             "release_after_minutes": (0, 1440),
         }
         for name, value in changes.items():
+            if name == "checkin_deadline":
+                if value is not None and not (isinstance(value, str) and DEADLINE.match(value)):
+                    raise errors.Invalid("checkin_deadline is a local time HH:MM, or null.", field=name)
+                continue
             low, high = bounds[name]
             if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
                 raise errors.Invalid(f"{name} must be a whole number from {low} to {high}.", field=name)
         return replace(self, **changes)
+
+
+DEADLINE = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+
+
+def deadline_release(rules: Rules, site: Site, start: datetime) -> datetime | None:
+    """When a booking starting at ``start`` is released for want of a check-in
+    by the site's deadline: that time on its local day, for a booking that
+    started before it; None otherwise (no deadline, or a booking starting
+    later, which only ``release_after_minutes`` concerns)."""
+    if rules.checkin_deadline is None:
+        return None
+    hours, minutes = (int(part) for part in rules.checkin_deadline.split(":"))
+    deadline = site.at(site.local_date(start), time(hours, minutes))
+    return deadline if start < deadline else None
 
 
 # release_after_minutes = 0: never released for want of a check-in. Rooms are
