@@ -29,7 +29,7 @@ from .live_sources import SOURCES, allow_topic, authenticator, read_model_source
 from .metrics import Metrics
 from .middlewares import observe_middleware
 from .presence_read import PresenceReadModel
-from .routes import api, bots, devices, docs, health
+from .routes import api, bots, devices, docs, feeds, health
 from .rpc import RpcClient
 from .settings import Settings
 
@@ -63,6 +63,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_catalog_cache)
     app.cleanup_ctx.append(bots.webhook_guard)
     app.cleanup_ctx.append(devices.device_store)
+    app.cleanup_ctx.append(feeds.feed_store)
     app[PRESENCE_READ_KEY] = PresenceReadModel(settings.redis_url, settings.presence_redis_prefix,
                                                 registry=metrics.registry)
     authenticate, recheck = authenticator(app)
@@ -79,6 +80,7 @@ def create_app(settings: Settings) -> web.Application:
     api.install(app)
     docs.install(app, api)
     devices.install_page(app)
+    feeds.install_public(app)
     health.install(app)
     return app
 

@@ -60,6 +60,7 @@ STATUS: dict[str, int] = {
     "unauthorized": 401,
     "method_not_allowed": 405,
     "too_large": 413,
+    "too_many_requests": 429,
     "unsupported_media_type": 415,
     "bad_signature": 401,
     "stale_request": 401,

@@ -256,6 +256,51 @@ MESSAGES: dict[str, dict[str, str]] = {
         "fr": "Erreur interne. L'incident est enregistré ; réessayez plus tard.",
         "en": "Internal error. It has been logged; try again later.",
     },
+    # iCalendar feeds (routes/feeds.py, ical_feed.py)
+    "feed_not_found": {
+        "fr": "Flux de calendrier inconnu ou révoqué.",
+        "en": "Unknown or revoked calendar feed.",
+    },
+    "feed_limit": {
+        "fr": "Trop d'abonnements actifs ({limit} au plus) : révoquez-en un d'abord.",
+        "en": "Too many live subscriptions (at most {limit}): revoke one first.",
+    },
+    "feed_no_person": {
+        "fr": "Ce compte n'est lié à aucune personne : il n'a pas d'agenda de réservations.",
+        "en": "This account is not linked to a person: it has no bookings calendar.",
+    },
+    "feed_too_often": {
+        "fr": "Ce flux est interrogé trop souvent : réessayez dans une minute.",
+        "en": "This feed is fetched too often: try again in a minute.",
+    },
+    "feed_name_person": {
+        "fr": "Escale — réservations de {name}",
+        "en": "Escale — {name}'s bookings",
+    },
+    "feed_name_room": {
+        "fr": "Escale — {name}",
+        "en": "Escale — {name}",
+    },
+    "feed_summary": {
+        "fr": "Réservation : {resource}",
+        "en": "Booking: {resource}",
+    },
+    "feed_summary_titled": {
+        "fr": "{title} ({resource})",
+        "en": "{title} ({resource})",
+    },
+    "feed_booked": {
+        "fr": "Réservé",
+        "en": "Booked",
+    },
+    "feed_summary_by": {
+        "fr": "{summary} — par {organiser}",
+        "en": "{summary} — by {organiser}",
+    },
+    "feed_cancelled": {
+        "fr": "Annulé : {summary}",
+        "en": "Cancelled: {summary}",
+    },
 }
 
 

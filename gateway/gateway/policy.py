@@ -53,16 +53,18 @@ class Action(str, Enum):
     MANAGE_NOTIFICATIONS = "notify.manage"      # dead letters, chat identities (admin)
     MANAGE_DEVICES = "devices.manage"           # pair, list and revoke door tablets (admin)
     DISPLAY = "display.use"                     # a door tablet's own room (device)
+    OWN_FEEDS = "feeds.own"                     # one's own iCalendar subscription URLs
+    ROOM_FEEDS = "feeds.rooms"                  # a room's iCalendar subscription URLs (its site)
 
 
 _READS = {Action.READ_ME, Action.READ_CATALOG, Action.READ_AVAILABILITY, Action.READ_PEOPLE,
           Action.READ_PRESENCE}
 # What a person does for themselves, beyond bookings (not bots nor devices).
-_OWN_PRESENCE = {Action.SET_OWN_PRESENCE, Action.LIVE}
+_OWN_PRESENCE = {Action.SET_OWN_PRESENCE, Action.LIVE, Action.OWN_FEEDS}
 _OWN_BOOKINGS = {Action.BOOK, Action.READ_BOOKINGS, Action.CANCEL_BOOKING, Action.CHECK_IN,
                  Action.NOTIFY_PREFERENCES}
 _SITE_ADMIN = {Action.BOOK_FOR_OTHERS, Action.MANAGE_CATALOG, Action.MANAGE_RULES,
-               Action.IMPORT_RESOURCES}
+               Action.IMPORT_RESOURCES, Action.ROOM_FEEDS}
 
 ALLOWED: dict[Role, frozenset[Action]] = {
     Role.AGENT: frozenset(_READS | _OWN_BOOKINGS | _OWN_PRESENCE),
