@@ -30,6 +30,7 @@ from .metrics import Metrics
 from .middlewares import observe_middleware
 from .presence_read import PresenceReadModel
 from .routes import api, bots, devices, docs, feeds, health
+from .routes import auth as auth_routes
 from .rpc import RpcClient
 from .settings import Settings
 
@@ -52,7 +53,7 @@ def create_app(settings: Settings) -> web.Application:
     app[_TASKS_KEY] = []
     rpc = RpcClient(settings.amqp_uri, timeout=settings.rpc_timeout, observer=metrics.observe_rpc)
     app[RPC_KEY] = rpc
-    app[TOKENS_KEY] = TokenStore(settings.database_url)
+    app[TOKENS_KEY] = TokenStore(settings.database_url, session_idle=settings.sessions.idle)
     app[CATALOG_KEY] = CatalogCache(
         rpc, settings.amqp_uri,
         on_lookup=lambda method, result: metrics.cache.labels(method, result).inc(),
@@ -82,6 +83,7 @@ def create_app(settings: Settings) -> web.Application:
     devices.install_page(app)
     feeds.install_public(app)
     health.install(app)
+    auth_routes.install(app)
     return app
 
 

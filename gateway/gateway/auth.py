@@ -1,8 +1,10 @@
-"""Bearer-token authentication.
+"""Authentication: a bearer token, else the browser's session cookie.
 
-Every authenticated request looks its token up by SHA-256 in the gateway
-database, so a revoked or expired token is refused at once on every
-replica. The caller becomes an :class:`~gateway.policy.Actor` on the
+Every authenticated request looks its token (or session) up by SHA-256 in
+the gateway database, so a revoked or expired one is refused at once on
+every replica. A bearer token never needs CSRF protection (no browser sends
+it on its own); a session cookie does, on every state-changing request
+(``sessions.py``). The caller becomes an :class:`~gateway.policy.Actor` on the
 request. A token issued with only an email (``escale token create --email E
 --role R``) is linked to its person through ``booking.get_person_by_email``,
 remembered for a few minutes.
@@ -17,10 +19,15 @@ from datetime import datetime, timezone
 
 from aiohttp import web
 
+from .adapters.tokens import TokenRecord
 from .errors import ApiError
-from .keys import ACTOR_KEY, PERSON_CACHE_KEY, RPC_KEY, TOKENS_KEY
+from .keys import ACTOR_KEY, PERSON_CACHE_KEY, RPC_KEY, SETTINGS_KEY, TOKENS_KEY
 from .policy import Actor, Role
 from .rpc import RemoteError, RpcError, ServiceUnavailable
+from .sessions import (
+    CSRF_HEADER, CSRF_KEY, SAFE_METHODS, SESSION_COOKIE, csrf_token_for, csrf_valid,
+    session_usable,
+)
 
 log = logging.getLogger(__name__)
 
@@ -37,21 +44,60 @@ def bearer_token(request: web.Request) -> str | None:
     return value.strip()
 
 
-async def authenticate(request: web.Request) -> Actor:
-    token = bearer_token(request)
-    if token is None:
-        raise ApiError("unauthorized", "auth_missing")
+async def find_credential(app: web.Application, token: str) -> TokenRecord | None:
     try:
-        record = await request.app[TOKENS_KEY].find(token)
+        return await app[TOKENS_KEY].find(token)
     except Exception as exc:  # the token store is down: not the caller's fault
         log.error("token store unreachable", extra={"error": type(exc).__name__})
         raise ServiceUnavailable("authentication", type(exc).__name__) from exc
-    if record is None or not record.usable_at(datetime.now(timezone.utc)):
-        raise ApiError("unauthorized", "auth_invalid")
+
+
+def credential_usable(app: web.Application, record: TokenRecord | None) -> bool:
+    """A token not revoked nor expired; a session not idle for too long either."""
+    if record is None:
+        return False
+    now = datetime.now(timezone.utc)
+    if record.is_session:
+        return session_usable(record, now, app[SETTINGS_KEY].sessions)
+    return record.usable_at(now)
+
+
+async def session_of(request: web.Request) -> tuple[str, TokenRecord] | None:
+    """The request's live session (cookie value and record), or None."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return None
+    record = await find_credential(request.app, token)
+    if record is None or not record.is_session or not credential_usable(request.app, record):
+        return None
+    return token, record
+
+
+async def authenticate(request: web.Request) -> Actor:
+    token = bearer_token(request)
+    if token is not None:
+        record = await find_credential(request.app, token)
+        if record is None or record.is_session or not credential_usable(request.app, record):
+            raise ApiError("unauthorized", "auth_invalid")
+    elif SESSION_COOKIE in request.cookies:
+        session = await session_of(request)
+        if session is None:
+            raise ApiError("unauthorized", "session_invalid")
+        token, record = session
+        if request.method not in SAFE_METHODS and not csrf_valid(
+                token, request.headers.get(CSRF_HEADER)):
+            raise ApiError("csrf_failed", "csrf_invalid")
+        request[CSRF_KEY] = csrf_token_for(token)
+    else:
+        raise ApiError("unauthorized", "auth_missing")
+    return await actor_of(request.app, record)
+
+
+async def actor_of(app: web.Application, record: TokenRecord) -> Actor:
     role = Role(record.role)
     person_id = record.person_id
     if person_id is None and role in PEOPLE_ROLES:
-        person_id = await _person_of(request.app, record.id, record.email)
+        person_id = await _person_of(app, record.id, record.email)
     return Actor(
         token_id=record.id,
         role=role,

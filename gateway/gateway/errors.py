@@ -66,6 +66,7 @@ STATUS: dict[str, int] = {
     "stale_request": 401,
     "replayed_request": 409,
     "bot_not_configured": 404,
+    "csrf_failed": 403,
     "internal_error": 500,
     "service_unavailable": 503,
     "service_timeout": 504,

@@ -13,12 +13,24 @@ DEFAULT_LANGUAGE = "fr"
 MESSAGES: dict[str, dict[str, str]] = {
     # authentication and authorisation
     "auth_missing": {
-        "fr": "Authentification requise : envoyez l'en-tête « Authorization: Bearer <jeton> ».",
-        "en": "Authentication required: send an 'Authorization: Bearer <token>' header.",
+        "fr": "Authentification requise : connectez-vous, ou envoyez l'en-tête « Authorization: Bearer <jeton> ».",
+        "en": "Authentication required: sign in, or send an 'Authorization: Bearer <token>' header.",
     },
     "auth_invalid": {
         "fr": "Jeton inconnu, révoqué ou expiré.",
         "en": "Unknown, revoked or expired token.",
+    },
+    "session_invalid": {
+        "fr": "Session inconnue, fermée ou expirée : reconnectez-vous.",
+        "en": "Unknown, closed or expired session: please sign in again.",
+    },
+    "csrf_invalid": {
+        "fr": "Jeton anti-CSRF absent ou invalide : envoyez l'en-tête « X-CSRF-Token » de votre session.",
+        "en": "Missing or invalid CSRF token: send your session's 'X-CSRF-Token' header.",
+    },
+    "cross_origin_form": {
+        "fr": "Formulaire envoyé depuis un autre site : refusé.",
+        "en": "Form sent from another site: refused.",
     },
     "forbidden_action": {
         "fr": "Votre rôle ({role}) ne permet pas cette action.",

@@ -349,6 +349,8 @@ def _token_of(request: web.Request) -> str:
     scheme, _, value = header.strip().partition(" ")
     if scheme.lower() == "bearer" and value.strip():
         return value.strip()
-    return request.query.get("token", "")
+    # A browser signed in to the web app: its session cookie (the Origin check above
+    # keeps other sites' pages from riding on it).
+    return request.query.get("token", "") or request.cookies.get("escale_session", "")
 
 

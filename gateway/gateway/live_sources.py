@@ -19,7 +19,6 @@ and which topics a role may subscribe to.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import Iterable
 
 from aiohttp import web
@@ -119,7 +118,7 @@ def allow_topic(viewer: Viewer, topic: str) -> bool:
 
 async def _viewer(app: web.Application, token: str) -> Viewer | None:
     record = await app[TOKENS_KEY].find(token) if token else None
-    if record is None or not record.usable_at(datetime.now(timezone.utc)):
+    if not auth.credential_usable(app, record):
         return None
     role = Role(record.role)
     person_id = record.person_id

@@ -536,6 +536,8 @@ class Me(Out):
 
 # --- errors and health -------------------------------------------------------------------
 
+    csrf_token: str | None = Field(None, description="signed in with the session cookie only: "
+                                   "the X-CSRF-Token to send on POST, PUT, PATCH and DELETE")
 
 class Error(Out):
     error: str = Field(description="stable code, e.g. resource_already_booked, invalid")

@@ -9,8 +9,10 @@ gateway refuses to start (``SettingsError``). Nothing else reads
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Mapping
+
+from .sessions import SessionSettings
 
 DEFAULTS = {
     "ESCALE_ENV": "development",
@@ -47,6 +49,8 @@ class Settings:
     # allowed browser origins besides the gateway's own.
     presence_redis_prefix: str = DEFAULTS["ESCALE_PRESENCE_REDIS_PREFIX"]
     allowed_origins: tuple[str, ...] = ()
+    # Browser sessions and the demo sign-in (gateway/sessions.py, docs/security.md).
+    sessions: SessionSettings = field(default_factory=SessionSettings)
     # Not from the environment: limits that are part of the API contract.
     json_max_size: int = 64 * 1024
     csv_max_size: int = 2 * 1024 * 1024
@@ -102,6 +106,7 @@ class Settings:
             if not origin.startswith(("http://", "https://")):
                 raise SettingsError("ESCALE_GATEWAY_ALLOWED_ORIGINS: each origin starts with http:// or https://")
         return cls(
+            sessions=SessionSettings.from_env(env, mode),
             presence_redis_prefix=prefix,
             allowed_origins=origins,
             env=mode,

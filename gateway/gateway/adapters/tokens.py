@@ -5,6 +5,10 @@ issued, and never stored: the table holds ``sha256(token)``. The gateway
 looks the hash up on every request (:class:`TokenStore`), so a revoked or
 expired token is refused at once, on every replica.
 
+Browser sessions live in the same table (``kind = 'session'``, values
+``ess_...``, see ``gateway/sessions.py``): one lookup path, one revocation
+path, one listing for admins.
+
 The synchronous functions (``issue_token``, ``revoke_token``, ``list_tokens``)
 are for the operator's ``escale`` command; :class:`TokenStore` is the
 asyncio lookup used by the gateway process.
@@ -18,14 +22,16 @@ import logging
 import secrets
 import time
 import uuid
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta, timezone
 from typing import Iterable
 
 import psycopg
 from psycopg.rows import dict_row
 
 TOKEN_PREFIX = "esc_"
+SESSION_PREFIX = "ess_"
+KINDS = ("api", "session")
 ROLES = ("agent", "site_admin", "admin", "device", "bot")
 # last_used_at is informative: refresh it at most once a minute per token so
 # that reads do not turn into a write per request.
@@ -35,7 +41,7 @@ log = logging.getLogger(__name__)
 
 _COLUMNS = (
     "id, email, person_id, role, site_ids, room_id, label, "
-    "created_at, expires_at, revoked_at, last_used_at"
+    "created_at, expires_at, revoked_at, last_used_at, kind"
 )
 
 
@@ -44,9 +50,10 @@ def hash_token(token: str) -> bytes:
     return hashlib.sha256(token.encode("utf-8")).digest()
 
 
-def new_token() -> str:
-    """A fresh token: ``esc_`` + 32 random bytes, url-safe base64 (43 chars)."""
-    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+def new_token(prefix: str = TOKEN_PREFIX) -> str:
+    """A fresh token: ``esc_`` (``ess_`` for a session) + 32 random bytes,
+    url-safe base64 (43 chars)."""
+    return prefix + secrets.token_urlsafe(32)
 
 
 def _uuid_or_none(value, name: str) -> uuid.UUID | None:
@@ -73,6 +80,11 @@ class TokenRecord:
     expires_at: datetime | None = None
     revoked_at: datetime | None = None
     last_used_at: datetime | None = field(default=None, compare=False)
+    kind: str = "api"
+
+    @property
+    def is_session(self) -> bool:
+        return self.kind == "session"
 
     @classmethod
     def from_row(cls, row: dict) -> "TokenRecord":
@@ -88,6 +100,7 @@ class TokenRecord:
             expires_at=row["expires_at"],
             revoked_at=row["revoked_at"],
             last_used_at=row["last_used_at"],
+            kind=row.get("kind", "api"),
         )
 
     def usable_at(self, now: datetime) -> bool:
@@ -109,6 +122,7 @@ class TokenRecord:
             "expires_at": self.expires_at.isoformat() if self.expires_at else None,
             "revoked_at": self.revoked_at.isoformat() if self.revoked_at else None,
             "last_used_at": self.last_used_at.isoformat() if self.last_used_at else None,
+            "kind": self.kind,
         }
 
 
@@ -161,10 +175,16 @@ def revoke_token(database_url: str, token_id: str | uuid.UUID) -> bool:
         return cur.rowcount == 1
 
 
-def list_tokens(database_url: str) -> list[TokenRecord]:
-    """Every token, newest first (without hashes)."""
+def list_tokens(database_url: str, kind: str | None = None) -> list[TokenRecord]:
+    """Every token (or every one of ``kind``: api or session), newest first,
+    without hashes."""
+    if kind is not None and kind not in KINDS:
+        raise ValueError(f"kind must be one of {', '.join(KINDS)}; got {kind!r}")
     with psycopg.connect(database_url, row_factory=dict_row) as conn:
-        rows = conn.execute(f"SELECT {_COLUMNS} FROM api_token ORDER BY created_at DESC").fetchall()
+        rows = conn.execute(
+            f"SELECT {_COLUMNS} FROM api_token WHERE %(kind)s::text IS NULL OR kind = %(kind)s "
+            "ORDER BY created_at DESC", {"kind": kind},
+        ).fetchall()
     return [TokenRecord.from_row(r) for r in rows]
 
 
@@ -186,11 +206,14 @@ class TokenStore:
     MAX_CACHED = 20_000
 
     def __init__(self, database_url: str, *, min_size: int = 1, max_size: int = 10,
-                 timeout: float = 3.0, cache_seconds: float = 60.0):
+                 timeout: float = 3.0, cache_seconds: float = 60.0,
+                 session_idle: timedelta | None = None):
         from psycopg_pool import AsyncConnectionPool
 
         self._database_url = database_url
         self._cache_seconds = cache_seconds
+        # A session idle for this long is not brought back to life by a lookup.
+        self._session_idle = session_idle
         self._cache: dict[bytes, tuple[float, TokenRecord]] = {}
         self._generation = 0
         self._listening = False
@@ -259,7 +282,7 @@ class TokenStore:
 
     async def find(self, token: str) -> TokenRecord | None:
         """The record of ``token`` (revoked or expired ones included), or None."""
-        if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
+        if not token.startswith((TOKEN_PREFIX, SESSION_PREFIX)) or len(token) > 200:
             return None
         digest = hash_token(token)
         if self._listening:
@@ -284,6 +307,10 @@ class TokenStore:
             if row is None:
                 return None
             record = TokenRecord.from_row(row)
+            if record.is_session and self._session_idle is not None and (
+                    (record.last_used_at or record.created_at) + self._session_idle
+                    <= _now_like(row["created_at"])):
+                return record  # idle too long: the caller refuses it, as it stands
             if record.revoked_at is None and (
                 record.last_used_at is None
                 or record.last_used_at < _now_like(row["created_at"]) - LAST_USED_RESOLUTION
@@ -291,7 +318,41 @@ class TokenStore:
                 await conn.execute(
                     "UPDATE api_token SET last_used_at = now() WHERE id = %s", (record.id,)
                 )
+                # What the row says now: a session's idle expiry counts from here.
+                record = replace(record, last_used_at=datetime.now(timezone.utc))
             return record
+
+    async def create_session(self, *, email: str, role: str, person_id: uuid.UUID | None,
+                             site_ids: Iterable[uuid.UUID] = (), label: str = "",
+                             expires_at: datetime, id_token: str | None = None) -> tuple[str, TokenRecord]:
+        """Open a browser session; returns its value (for the cookie) and its record."""
+        if role not in ROLES or role in ("device", "bot"):
+            raise ValueError(f"a session is for a person, not a {role!r}")
+        token = new_token(SESSION_PREFIX)
+        async with self._pool.connection() as conn:
+            cur = await conn.execute(
+                "INSERT INTO api_token (token_hash, email, person_id, role, site_ids, label, "
+                "expires_at, kind, id_token, last_used_at) "
+                f"VALUES (%s, %s, %s, %s, %s, %s, %s, 'session', %s, now()) RETURNING {_COLUMNS}",
+                (hash_token(token), email, person_id, role, list(site_ids), label, expires_at,
+                 id_token),
+            )
+            row = await cur.fetchone()
+        return token, TokenRecord.from_row(row)
+
+    async def end_session(self, token_id: uuid.UUID) -> str | None:
+        """Revoke a session at once (every replica is notified); returns the
+        ID token it kept for the provider's sign-out, if any, and forgets it."""
+        async with self._pool.connection() as conn:
+            cur = await conn.execute(
+                "UPDATE api_token t SET revoked_at = coalesce(t.revoked_at, now()), id_token = NULL "
+                "FROM (SELECT id, id_token FROM api_token WHERE id = %s AND kind = 'session' "
+                "FOR UPDATE) old WHERE t.id = old.id RETURNING old.id_token",
+                (token_id,),
+            )
+            row = await cur.fetchone()
+        self._forget(str(token_id))
+        return row["id_token"] if row else None
 
     async def ping(self, timeout: float = 2.0) -> bool:
         """True if the database answers within ``timeout`` seconds."""

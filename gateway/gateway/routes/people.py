@@ -5,6 +5,7 @@ from __future__ import annotations
 from ..openapi import Call
 from ..rpc import RemoteError
 from ..schemas import Me, PeopleQuery, Person
+from ..sessions import CSRF_KEY
 from ..policy import Action
 from . import api
 from .common import ok
@@ -46,4 +47,6 @@ async def me(call: Call):
             "room_id": str(actor.room_id) if actor.room_id else None,
         },
         "person": person,
+        # Signed in with the session cookie: what page scripts send as X-CSRF-Token.
+        **({"csrf_token": call.request[CSRF_KEY]} if CSRF_KEY in call.request else {}),
     })
