@@ -53,6 +53,11 @@ class Action(str, Enum):
     MANAGE_NOTIFICATIONS = "notify.manage"      # dead letters, chat identities (admin)
     MANAGE_DEVICES = "devices.manage"           # pair, list and revoke door tablets (admin)
     DISPLAY = "display.use"                     # a door tablet's own room (device)
+    EXPORT_OWN_DATA = "personal_data.export_own"   # download what Escale holds about me (GDPR)
+    ERASE_OWN_DATA = "personal_data.erase_own"     # erase it
+    MANAGE_PERSONAL_DATA = "personal_data.manage"  # export or erase anyone's (admin, audited)
+    MANAGE_RETENTION = "retention.manage"          # retention periods, run the job (admin)
+    READ_AUDIT = "audit.read"                      # the audit log (admin)
     OWN_FEEDS = "feeds.own"                     # one's own iCalendar subscription URLs
     ROOM_FEEDS = "feeds.rooms"                  # a room's iCalendar subscription URLs (its site)
 
@@ -61,6 +66,8 @@ _READS = {Action.READ_ME, Action.READ_CATALOG, Action.READ_AVAILABILITY, Action.
           Action.READ_PRESENCE}
 # What a person does for themselves, beyond bookings (not bots nor devices).
 _OWN_PRESENCE = {Action.SET_OWN_PRESENCE, Action.LIVE, Action.OWN_FEEDS}
+# One's own personal data (GDPR): download it, erase it.
+_OWN_PRESENCE |= {Action.EXPORT_OWN_DATA, Action.ERASE_OWN_DATA}
 _OWN_BOOKINGS = {Action.BOOK, Action.READ_BOOKINGS, Action.CANCEL_BOOKING, Action.CHECK_IN,
                  Action.NOTIFY_PREFERENCES}
 _SITE_ADMIN = {Action.BOOK_FOR_OTHERS, Action.MANAGE_CATALOG, Action.MANAGE_RULES,
