@@ -23,6 +23,29 @@ def db_upgrade(settings: Settings, out: TextIO) -> None:
         print(line, file=out)
 
 
+# The nameko services whose queues `broker setup` declares (module, class).
+SERVICES = (
+    ("booking.service", "BookingService"),
+    ("presence.service", "PresenceService"),
+    ("notify.service", "NotifyService"),
+)
+
+
+def broker_setup(settings: Settings, out: TextIO) -> None:
+    """Declare what the services consume, read from their entrypoints."""
+    import importlib
+
+    from escale_common import broker
+
+    classes = [getattr(importlib.import_module(module), name) for module, name in SERVICES]
+    try:
+        lines = broker.setup(settings.amqp_uri, broker.topology_of(*classes))
+    except (OSError, ConnectionError) as exc:
+        raise CommandError(f"RabbitMQ unreachable ({exc}); is ESCALE_AMQP_URI right?") from None
+    for line in lines:
+        print(f"broker: {line}", file=out)
+
+
 def _counts(label: str, result: dict) -> str:
     return f"{label}: {result['created']} created, {result['updated']} updated"
 

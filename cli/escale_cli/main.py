@@ -1,6 +1,9 @@
 """``escale``: the operator's command line.
 
-    escale db upgrade                       create the databases if missing, migrate
+    escale db upgrade                       create the databases if missing, migrate,
+                                            then declare the broker's queues (as below)
+    escale broker setup                     declare every consumer queue, binding and
+                                            dead-letter queue (migrating classic queues)
     escale demo seed                        import the demo town hall (idempotent)
     escale import resources|people FILE     import a CSV file (``-`` reads stdin)
     escale token create --email E --role R  issue an API token, printed alone on stdout
@@ -8,7 +11,7 @@
 
 Settings come from ``ESCALE_BOOKING_DATABASE_URL``,
 ``ESCALE_GATEWAY_DATABASE_URL`` (and ``ESCALE_NOTIFY_DATABASE_URL``,
-``ESCALE_PRESENCE_DATABASE_URL`` for ``db upgrade``). Failures are one clear message on standard
+``ESCALE_PRESENCE_DATABASE_URL`` for ``db upgrade``), ``ESCALE_AMQP_URI``. Failures are one clear message on standard
 error and exit status 1 (2 for a bad command line), never a traceback (set
 ``ESCALE_LOG_LEVEL=DEBUG`` to see one).
 """
@@ -39,7 +42,15 @@ def build_parser() -> argparse.ArgumentParser:
     db_commands = db.add_subparsers(dest="command", metavar="ACTION", required=True)
     db_commands.add_parser(
         "upgrade",
-        help="create the booking, gateway and notify databases if missing and migrate them",
+        help="create the booking, gateway, notify and presence databases if missing, migrate "
+             "them, then declare the broker's queues (`broker setup`)",
+    )
+    broker = groups.add_parser("broker", help="RabbitMQ queues")
+    broker_commands = broker.add_subparsers(dest="command", metavar="ACTION", required=True)
+    broker_commands.add_parser(
+        "setup",
+        help="declare every service's quorum queues, bindings and dead-letter queues, "
+             "so no event is lost before a consumer first starts (idempotent)",
     )
 
     demo = groups.add_parser("demo", help="demo data")
@@ -84,6 +95,9 @@ def run(args: argparse.Namespace, settings: Settings, out) -> None:
     key = (args.group, args.command)
     if key == ("db", "upgrade"):
         commands.db_upgrade(settings, out)
+        commands.broker_setup(settings, out)
+    elif key == ("broker", "setup"):
+        commands.broker_setup(settings, out)
     elif key == ("demo", "seed"):
         commands.demo_seed(settings, out)
     elif args.group == "import":

@@ -9,6 +9,7 @@ DEFAULT_BOOKING_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/escale_book
 DEFAULT_GATEWAY_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/escale_gateway"
 DEFAULT_PRESENCE_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/escale_presence"
 DEFAULT_NOTIFY_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/escale_notify"
+DEFAULT_AMQP_URI = "amqp://guest:guest@127.0.0.1:5672/"
 
 
 @dataclass(frozen=True)
@@ -17,6 +18,7 @@ class Settings:
     gateway_database_url: str
     presence_database_url: str = DEFAULT_PRESENCE_DATABASE_URL
     notify_database_url: str = DEFAULT_NOTIFY_DATABASE_URL
+    amqp_uri: str = DEFAULT_AMQP_URI
 
     @classmethod
     def from_environ(cls, environ=None) -> "Settings":
@@ -30,4 +32,5 @@ class Settings:
             or DEFAULT_PRESENCE_DATABASE_URL,
             notify_database_url=environ.get("ESCALE_NOTIFY_DATABASE_URL")
             or DEFAULT_NOTIFY_DATABASE_URL,
+            amqp_uri=environ.get("ESCALE_AMQP_URI") or DEFAULT_AMQP_URI,
         )

@@ -26,6 +26,15 @@ from .rpc import RemoteError, ServiceTimeout, ServiceUnavailable
 
 log = logging.getLogger(__name__)
 
+# A service's store was unreachable (PostgreSQL or Redis restarting, a pool
+# exhausted): the request may succeed in a moment, so 503, never 500.
+STORE_UNAVAILABLE_PATHS = frozenset({
+    "psycopg.OperationalError", "psycopg.errors.AdminShutdown", "psycopg.errors.CannotConnectNow",
+    "psycopg.errors.ConnectionFailure", "psycopg.errors.ConnectionException",
+    "psycopg_pool.PoolTimeout", "psycopg_pool.TooManyRequests",
+    "redis.exceptions.ConnectionError", "redis.exceptions.TimeoutError",
+})
+
 # The services whose domain errors keep their code and message (same shape).
 DOMAIN_ERROR_PREFIX = ("booking.domain.errors.", "presence.domain.errors.",
                        "notify.domain.errors.")
@@ -179,6 +188,8 @@ async def error_middleware(request: web.Request, handler):
             headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
         return error_response(exc.status, exc.code, exc.message(lang), exc.details, headers)
     except RemoteError as exc:
+        if exc.exc_path in STORE_UNAVAILABLE_PATHS:
+            return _unavailable(request, ServiceUnavailable(exc.service, f"store unreachable ({exc.exc_type})"))
         mapped = domain_error(exc)
         if mapped is None:
             log.error(
@@ -191,12 +202,7 @@ async def error_middleware(request: web.Request, handler):
         status, code, message, details = mapped
         return error_response(status, code, message, details)
     except ServiceUnavailable as exc:
-        log.warning("service unavailable", extra={"service": exc.service, "reason": exc.reason})
-        return error_response(
-            503, "service_unavailable",
-            i18n.message("service_unavailable", language_of(request), service=exc.service),
-            headers={"Retry-After": "1"},
-        )
+        return _unavailable(request, exc)
     except ServiceTimeout as exc:
         log.warning("service timeout", extra={"service": exc.service, "method": exc.method})
         return error_response(
@@ -211,6 +217,15 @@ async def error_middleware(request: web.Request, handler):
     except Exception:
         log.exception("unhandled error", extra={"path": request.path, "method": request.method})
         return _internal(request)
+
+
+def _unavailable(request: web.Request, exc: ServiceUnavailable) -> web.Response:
+    log.warning("service unavailable", extra={"service": exc.service, "reason": exc.reason})
+    return error_response(
+        503, "service_unavailable",
+        i18n.message("service_unavailable", language_of(request), service=exc.service),
+        headers={"Retry-After": "1"},
+    )
 
 
 def _internal(request: web.Request) -> web.Response:

@@ -24,9 +24,10 @@ from datetime import timedelta  # noqa: E402
 
 import eventlet  # noqa: E402
 import psycopg  # noqa: E402
-from nameko.events import event_handler  # noqa: E402
+# Quorum queues, dead-letter queue, bounded prefetch (docs/architecture.md "Messaging guarantees").
+from escale_common.messaging import event_handler, rpc  # noqa: E402
 from escale_common.nameko_metrics import EntrypointMetrics  # noqa: E402
-from nameko.rpc import RpcProxy, rpc  # noqa: E402
+from nameko.rpc import RpcProxy  # noqa: E402
 from nameko.timer import timer  # noqa: E402
 from nameko.web.handlers import http  # noqa: E402
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest  # noqa: E402

@@ -7,6 +7,8 @@ psycopg 3 blocks a whole eventlet process unless it waits with select():
 
 from __future__ import annotations
 
+import os
+
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
@@ -20,7 +22,9 @@ def open_pool(database_url: str, max_size: int) -> ConnectionPool:
         # and single-statement writes skip BEGIN/COMMIT round trips.
         kwargs={"row_factory": dict_row, "autocommit": True},
         open=False,
-        timeout=10,
+        # Shorter than the gateway's RPC timeout (10 s): while PostgreSQL is
+        # away a request fails with PoolTimeout, which the gateway answers 503.
+        timeout=float(os.environ.get("ESCALE_BOOKING_DB_TIMEOUT", "5")),
         name="booking",
     )
     pool.open(wait=False)
