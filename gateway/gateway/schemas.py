@@ -349,6 +349,8 @@ class Rules(Out):
     max_duration_minutes: int
     checkin_opens_minutes_before: int
     release_after_minutes: int
+    checkin_deadline: str | None = Field(None, description="Local time HH:MM: bookings started "
+                                         "before it and not checked in are released then")
 
 
 class RulesBySite(Out):
@@ -365,6 +367,8 @@ class RulesBody(Body):
     max_duration_minutes: int | None = Field(None, ge=5, le=1440)
     checkin_opens_minutes_before: int | None = Field(None, ge=0, le=240)
     release_after_minutes: int | None = Field(None, ge=0, le=1440)
+    checkin_deadline: str | None = Field(None, pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$",
+                                         description="Check in by this local time (HH:MM); null: none")
 
     @model_validator(mode="after")
     def _something(self):
@@ -496,6 +500,11 @@ class LineError(Out):
     message: str
 
 
+class FieldError(Out):
+    field: str
+    message: str
+
+
 class Team(Out):
     id: UUID
     code: str
@@ -532,19 +541,20 @@ class ActorOut(Out):
 class Me(Out):
     actor: ActorOut
     person: Person | None = None
+    csrf_token: str | None = Field(None, description="signed in with the session cookie only: "
+                                   "the X-CSRF-Token to send on POST, PUT, PATCH and DELETE")
 
 
 # --- errors and health -------------------------------------------------------------------
 
-    csrf_token: str | None = Field(None, description="signed in with the session cookie only: "
-                                   "the X-CSRF-Token to send on POST, PUT, PATCH and DELETE")
 
 class Error(Out):
     error: str = Field(description="stable code, e.g. resource_already_booked, invalid")
     message: str = Field(description="human sentence in the language of Accept-Language")
     field: str | None = Field(None, description="the offending field (422 invalid)")
     conflict: Conflict | None = Field(None, description="the clashing booking (409)")
-    errors: list[LineError] | None = Field(None, description="CSV import errors (422)")
+    errors: list[LineError | FieldError] | None = Field(
+        None, description="every problem found: CSV import lines, or request fields (422)")
 
 
 class Health(Out):

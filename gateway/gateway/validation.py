@@ -7,6 +7,8 @@ language and never echoes pydantic's internals.
 
 from __future__ import annotations
 
+import re
+
 from pydantic import ValidationError
 
 from . import i18n
@@ -65,7 +67,9 @@ def _field(error: dict) -> str:
     ctx = error.get("ctx") or {}
     if not error.get("loc") and "field" in ctx:
         return str(ctx["field"])
-    parts = [str(p) for p in error.get("loc", ())]
+    # A union member's tag (``literal['a','b']``, ``function-after[...]``) is
+    # pydantic's, not a field of the caller's: no field name holds a bracket.
+    parts = [str(p) for p in error.get("loc", ()) if "[" not in str(p)]
     return ".".join(parts) if parts else str(ctx.get("field", "body"))
 
 
@@ -85,7 +89,9 @@ def describe(error: dict, language: str) -> tuple[str, str]:
     elif key == "too_big":
         params["max"] = ctx.get("le", ctx.get("lt", ""))
     elif key == "not_one_of":
-        params["expected"] = str(ctx.get("expected", "")).replace("'", "")
+        # pydantic writes "'a', 'b' or 'c'" in English: keep only the values.
+        expected = str(ctx.get("expected", ""))
+        params["expected"] = ", ".join(re.findall(r"'([^']*)'", expected)) or expected
     return field, i18n.message(key, language, **params)
 
 

@@ -25,7 +25,7 @@ from datetime import timedelta  # noqa: E402
 import eventlet  # noqa: E402
 import psycopg  # noqa: E402
 # Quorum queues, dead-letter queue, bounded prefetch (docs/architecture.md "Messaging guarantees").
-from escale_common.messaging import event_handler, rpc  # noqa: E402
+from escale_common.messaging import DeadLetter, event_handler, rpc  # noqa: E402
 from escale_common.nameko_metrics import EntrypointMetrics  # noqa: E402
 from nameko.rpc import RpcProxy  # noqa: E402
 from nameko.timer import timer  # noqa: E402
@@ -78,7 +78,8 @@ class NotifyService:
             eventlet.sleep(1.0)
             raise
         except Exception:  # noqa: BLE001 - a payload we cannot use: log it, never loop on it
-            log.exception("event not handled", extra={"event_id": _event_id(event)})
+            log.exception("event not handled; dead-lettered", extra={"event_id": _event_id(event)})
+            raise DeadLetter("event not handled") from None  # kept in dlq-notify
 
     @_booking_handler("booking.created")
     def on_booking_created(self, event):

@@ -21,7 +21,7 @@ import eventlet  # noqa: E402
 import psycopg  # noqa: E402
 import redis  # noqa: E402
 # Quorum queues, dead-letter queue, bounded prefetch (docs/architecture.md "Messaging guarantees").
-from escale_common.messaging import event_handler, rpc  # noqa: E402
+from escale_common.messaging import DeadLetter, event_handler, rpc  # noqa: E402
 from nameko.exceptions import RemoteError  # noqa: E402
 from escale_common.nameko_metrics import EntrypointMetrics  # noqa: E402
 from nameko.timer import timer  # noqa: E402
@@ -163,7 +163,7 @@ class PresenceService:
             EVENTS.labels("rejected").inc()
             log.warning("booking event rejected", extra={"event_id": event_id, "type": event_type,
                                                          "error": exc.code, "field": exc.details.get("field")})
-            return
+            raise DeadLetter(exc.code) from exc  # kept in dlq-presence, never retried
         except TRANSIENT as exc:
             EVENTS.labels("retried").inc()
             log.warning("booking event will be retried", extra={"event_id": event_id, "type": event_type,
@@ -172,8 +172,8 @@ class PresenceService:
             raise
         except Exception:
             EVENTS.labels("failed").inc()
-            log.exception("booking event failed; dropped", extra={"event_id": event_id, "type": event_type})
-            return
+            log.exception("booking event failed; dead-lettered", extra={"event_id": event_id, "type": event_type})
+            raise DeadLetter(event_type) from None
         EVENTS.labels(outcome).inc()
 
     # -- background work -------------------------------------------------------------------
