@@ -30,7 +30,8 @@ from functools import lru_cache
 from typing import Iterable, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from icalendar import Calendar, Event, Timezone, vCalAddress, vDuration
+from icalendar import (Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard, vCalAddress,
+                       vDuration)
 
 from . import i18n
 
@@ -199,9 +200,45 @@ def _instant(value) -> datetime | None:
 
 @lru_cache(maxsize=64)
 def _vtimezone(tzid: str, first: date, last: date) -> Timezone:
-    """A zone's VTIMEZONE over the feed's years, from the zoneinfo database.
+    """A zone's VTIMEZONE over the feed's years: icalendar's, from zoneinfo,
+    rewritten as one observance per transition.
 
-    Built once per zone and year range (building one takes up to a second);
-    the component is only read afterwards.
+    ``Timezone.from_tzid`` lists later transitions as one multi-valued RDATE,
+    which vobject (and so some clients) reads as its first value only, and
+    gives the spring onset as the wall time after the jump. Each transition
+    becomes its own STANDARD/DAYLIGHT with a single DTSTART, the onset as RFC
+    5545 wants it (local time before the change), checked against zoneinfo.
+    Built once per zone and year range; the component is only read afterwards.
     """
-    return Timezone.from_tzid(tzid, first_date=first, last_date=last)
+    source = Timezone.from_tzid(tzid, first_date=first, last_date=last)
+    zone = ZoneInfo(tzid)
+    onsets = []
+    for sub in source.subcomponents:
+        before, after = sub["TZOFFSETFROM"].td, sub["TZOFFSETTO"].td
+        rdates = sub.get("RDATE")
+        rdates = rdates if isinstance(rdates, list) else [rdates] if rdates is not None else []
+        for local in [sub["DTSTART"].dt, *(d.dt for r in rdates for d in r.dts)]:
+            onsets.append((_onset(zone, local, before, after), sub.name, str(sub.get("TZNAME", "")),
+                           before, after))
+    timezone_ = Timezone()
+    timezone_.add("tzid", tzid)
+    for local, kind, name, before, after in sorted(onsets):
+        observance = TimezoneDaylight() if kind == "DAYLIGHT" else TimezoneStandard()
+        observance.add("dtstart", local)
+        if name:
+            observance.add("tzname", name)
+        observance.add("tzoffsetfrom", before)
+        observance.add("tzoffsetto", after)
+        timezone_.add_component(observance)
+    return timezone_
+
+
+def _onset(zone: ZoneInfo, local: datetime, before: timedelta, after: timedelta) -> datetime:
+    """The wall time, in the offset before it, at which a zone's offset changes
+    near ``local`` (RFC 5545 onset); ``local`` itself if it is no change."""
+    for instant in (local - after, local - before):   # ``local`` read in either offset
+        moment = instant.replace(tzinfo=timezone.utc)
+        if (moment - timedelta(seconds=1)).astimezone(zone).utcoffset() == before \
+                and moment.astimezone(zone).utcoffset() == after:
+            return instant + before
+    return local

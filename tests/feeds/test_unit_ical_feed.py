@@ -219,3 +219,25 @@ def test_bookings_in_another_zone_bring_their_own_vtimezone():
     one, two = events_by_uid(first, second)
     assert one["booking-b1@escale"].decoded("DTSTART") == start
     assert two["booking-b1@escale"].dtstart.value.utcoffset() == timedelta(hours=-3)
+
+
+def test_every_transition_of_a_several_year_vtimezone_is_read_by_both_parsers():
+    # A feed fetched in November 2026 names 2025 to 2028: vobject reads only
+    # the first value of a multi-valued RDATE, so each transition must be its
+    # own observance, with the onset in the local time before the change.
+    items = [item(f"b{i}", start, start + timedelta(hours=1)) for i, start in enumerate([
+        paris(2026, 10, 23, 9), paris(2026, 10, 26, 9), paris(2027, 3, 26, 9), paris(2027, 3, 29, 9),
+        paris(2027, 10, 29, 9), paris(2027, 11, 1, 9)])]
+    body = build_feed(FeedSpec("f", "room", "Salle Seine"), items,
+                      window(datetime(2026, 11, 23, 6, tzinfo=timezone.utc)))
+    first, second = parse_both(body)
+    [vtimezone] = first.walk("VTIMEZONE")
+    assert all("RDATE" not in o for o in vtimezone.subcomponents)
+    onsets = {(o.name, o.decoded("DTSTART")) for o in vtimezone.subcomponents}
+    assert ("DAYLIGHT", datetime(2027, 3, 28, 2)) in onsets
+    assert ("STANDARD", datetime(2027, 10, 31, 3)) in onsets
+    one, two = events_by_uid(first, second)
+    for i, expected in enumerate([2, 1, 1, 2, 2, 1]):
+        for start in (one[f"booking-b{i}@escale"].decoded("DTSTART"),
+                      two[f"booking-b{i}@escale"].dtstart.value):
+            assert start.hour == 9 and start.utcoffset() == timedelta(hours=expected), (i, start)
