@@ -35,7 +35,7 @@ import threading
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from xml.sax.saxutils import escape
 
@@ -62,7 +62,7 @@ def _local(tag: str) -> str:
 
 
 def _iso(value: datetime) -> str:
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _parse(value: str | None) -> datetime | None:
@@ -72,7 +72,7 @@ def _parse(value: str | None) -> datetime | None:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 @dataclass
@@ -118,8 +118,13 @@ class Call:
 class EwsReplica:
     """The replica's state and its HTTP server (``start``/``stop``)."""
 
-    VERSION = dict(MajorVersion="15", MinorVersion="1", MajorBuildNumber="2507", MinorBuildNumber="6",
-                   Version="V2017_07_11")
+    VERSION = dict(
+        MajorVersion="15",
+        MinorVersion="1",
+        MajorBuildNumber="2507",
+        MinorBuildNumber="6",
+        Version="V2017_07_11",
+    )
 
     def __init__(self):
         self._lock = threading.RLock()
@@ -134,13 +139,13 @@ class EwsReplica:
 
     # --- life cycle -------------------------------------------------------
 
-    def start(self) -> "EwsReplica":
+    def start(self) -> EwsReplica:
         replica = self
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def do_POST(self):  # noqa: N802 (http.server's naming)
+            def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 status, payload = replica._handle(body, self.headers)
                 self.send_response(status)
@@ -168,13 +173,23 @@ class EwsReplica:
 
     # --- the "Outlook side", for tests -----------------------------------
 
-    def add_meeting(self, mailbox: str, subject: str, start: datetime, end: datetime | None, *,
-                    organizer: str = "someone@example.org", uid: str | None = None, all_day: bool = False,
-                    free: bool = False, recurrence_ical: str | None = None) -> str:
+    def add_meeting(
+        self,
+        mailbox: str,
+        subject: str,
+        start: datetime,
+        end: datetime | None,
+        *,
+        organizer: str = "someone@example.org",
+        uid: str | None = None,
+        all_day: bool = False,
+        free: bool = False,
+        recurrence_ical: str | None = None,
+    ) -> str:
         """A meeting as Outlook would save it in ``mailbox``'s calendar; returns its ItemId."""
         elem = etree.Element(_t("CalendarItem"), nsmap={"t": T})
         self._child(elem, "Subject", subject)
-        self._child(elem, "DateTimeCreated", _iso(datetime.now(timezone.utc)))
+        self._child(elem, "DateTimeCreated", _iso(datetime.now(UTC)))
         self._child(elem, "UID", uid or f"{uuid.uuid4().hex.upper()}")
         self._child(elem, "Start", _iso(start))
         if end is not None:
@@ -270,7 +285,9 @@ class EwsReplica:
             seq = next(self._seq)
             self._last_seq = seq
             item_id = base64.b64encode(f"AAMk{uuid.uuid4().hex}".encode()).decode()
-            item = StoredItem(item_id, mailbox.lower(), elem, created_seq=seq, touched_seq=seq, mime=mime)
+            item = StoredItem(
+                item_id, mailbox.lower(), elem, created_seq=seq, touched_seq=seq, mime=mime
+            )
             self._items[item_id] = item
             return item
 
@@ -309,10 +326,12 @@ class EwsReplica:
             handler = getattr(self, f"_op_{operation}", None)
             if handler is None:
                 return 500, self._envelope(
-                    f'<s:Fault><faultcode>a:ErrorInvalidRequest</faultcode>'
-                    f'<faultstring>The replica does not answer {escape(operation)}</faultstring></s:Fault>'
+                    f"<s:Fault><faultcode>a:ErrorInvalidRequest</faultcode>"
+                    f"<faultstring>The replica does not answer {escape(operation)}</faultstring></s:Fault>"
                 )
-            return 200, self._envelope(handler(op_elem, impersonated or headers.get("X-AnchorMailbox")))
+            return 200, self._envelope(
+                handler(op_elem, impersonated or headers.get("X-AnchorMailbox"))
+            )
 
     def _envelope(self, body: str) -> bytes:
         version = " ".join(f'{k}="{v}"' for k, v in self.VERSION.items())
@@ -332,12 +351,12 @@ class EwsReplica:
             f'<s:Envelope xmlns:s="{S}"><s:Body><s:Fault>'
             f'<faultcode xmlns:a="{T}">a:ErrorServerBusy</faultcode>'
             '<faultstring xml:lang="en-US">The server cannot service this request right now. '
-            'Try again later.</faultstring><detail>'
+            "Try again later.</faultstring><detail>"
             f'<e:ResponseCode xmlns:e="{E}">ErrorServerBusy</e:ResponseCode>'
             f'<e:Message xmlns:e="{E}">The server cannot service this request right now. '
-            'Try again later.</e:Message>'
+            "Try again later.</e:Message>"
             f'<t:MessageXml xmlns:t="{T}"><t:Value Name="BackOffMilliseconds">{back_off_ms}</t:Value>'
-            '</t:MessageXml></detail></s:Fault></s:Body></s:Envelope>'
+            "</t:MessageXml></detail></s:Fault></s:Body></s:Envelope>"
         ).encode()
 
     @staticmethod
@@ -365,7 +384,9 @@ class EwsReplica:
 
     @staticmethod
     def _mailbox_of_folder(op_elem, fallback: str | None) -> str:
-        smtp = op_elem.find(f".//{_t('DistinguishedFolderId')}/{_t('Mailbox')}/{_t('EmailAddress')}")
+        smtp = op_elem.find(
+            f".//{_t('DistinguishedFolderId')}/{_t('Mailbox')}/{_t('EmailAddress')}"
+        )
         return (smtp.text if smtp is not None else fallback or "").lower()
 
     def _folder_id(self, mailbox: str) -> str:
@@ -390,7 +411,11 @@ class EwsReplica:
         if child.tag == _t("ExtendedProperty"):
             return tuple(sorted(child.find(_t("ExtendedFieldURI")).attrib.items()))
         name = _local(child.tag)
-        prefix = "item" if name in ("Subject", "DateTimeCreated", "Size", "Sensitivity", "MimeContent") else "calendar"
+        prefix = (
+            "item"
+            if name in ("Subject", "DateTimeCreated", "Size", "Sensitivity", "MimeContent")
+            else "calendar"
+        )
         return f"{prefix}:{name}"
 
     @staticmethod
@@ -406,30 +431,34 @@ class EwsReplica:
 
     # --- operations -------------------------------------------------------
 
-    def _op_GetFolder(self, op, anchor):  # noqa: N802
+    def _op_GetFolder(self, op, anchor):
         parts = []
         for folder in op.find(_m("FolderIds")):
             mailbox = folder.find(f"{_t('Mailbox')}/{_t('EmailAddress')}")
             mailbox = (mailbox.text if mailbox is not None else anchor or "").lower()
             if folder.get("Id") in ("root", "msgfolderroot"):
-                parts.append(self._success(
-                    "GetFolder",
-                    f'<m:Folders><t:Folder><t:FolderId Id="{self._folder_id("root:" + mailbox)}" '
-                    'ChangeKey="AQAAAA=="/><t:DisplayName>Top of Information Store</t:DisplayName>'
-                    "<t:TotalCount>0</t:TotalCount><t:ChildFolderCount>1</t:ChildFolderCount>"
-                    "</t:Folder></m:Folders>",
-                ))
+                parts.append(
+                    self._success(
+                        "GetFolder",
+                        f'<m:Folders><t:Folder><t:FolderId Id="{self._folder_id("root:" + mailbox)}" '
+                        'ChangeKey="AQAAAA=="/><t:DisplayName>Top of Information Store</t:DisplayName>'
+                        "<t:TotalCount>0</t:TotalCount><t:ChildFolderCount>1</t:ChildFolderCount>"
+                        "</t:Folder></m:Folders>",
+                    )
+                )
                 continue
-            parts.append(self._success(
-                "GetFolder",
-                f'<m:Folders><t:CalendarFolder><t:FolderId Id="{self._folder_id(mailbox)}" ChangeKey="AgAAAA=="/>'
-                "<t:FolderClass>IPF.Appointment</t:FolderClass><t:DisplayName>Calendar</t:DisplayName>"
-                "<t:TotalCount>0</t:TotalCount><t:ChildFolderCount>0</t:ChildFolderCount>"
-                "</t:CalendarFolder></m:Folders>",
-            ))
+            parts.append(
+                self._success(
+                    "GetFolder",
+                    f'<m:Folders><t:CalendarFolder><t:FolderId Id="{self._folder_id(mailbox)}" ChangeKey="AgAAAA=="/>'
+                    "<t:FolderClass>IPF.Appointment</t:FolderClass><t:DisplayName>Calendar</t:DisplayName>"
+                    "<t:TotalCount>0</t:TotalCount><t:ChildFolderCount>0</t:ChildFolderCount>"
+                    "</t:CalendarFolder></m:Folders>",
+                )
+            )
         return self._messages("GetFolder", parts)
 
-    def _op_SyncFolderItems(self, op, anchor):  # noqa: N802
+    def _op_SyncFolderItems(self, op, anchor):
         folder = op.find(f"{_m('SyncFolderId')}")[0]
         if folder.tag == _t("FolderId"):
             mailbox = base64.b64decode(folder.get("Id")).decode().split(":", 1)[1]
@@ -444,11 +473,17 @@ class EwsReplica:
             except ValueError:
                 generation = ""
             if generation != self._generation:
-                return self._messages("SyncFolderItems", [self._error(
-                    "SyncFolderItems", "ErrorInvalidSyncStateData",
-                    "Synchronization state data is corrupt or otherwise invalid.",
-                    "<m:SyncState /><m:IncludesLastItemInRange>true</m:IncludesLastItemInRange>",
-                )])
+                return self._messages(
+                    "SyncFolderItems",
+                    [
+                        self._error(
+                            "SyncFolderItems",
+                            "ErrorInvalidSyncStateData",
+                            "Synchronization state data is corrupt or otherwise invalid.",
+                            "<m:SyncState /><m:IncludesLastItemInRange>true</m:IncludesLastItemInRange>",
+                        )
+                    ],
+                )
         limit = int(op.findtext(_m("MaxChangesReturned")) or 512)
         wanted = self._wanted(op.find(_m("ItemShape")))
         changed = sorted(
@@ -462,7 +497,9 @@ class EwsReplica:
             last = item.touched_seq
             if item.deleted:
                 if item.created_seq <= since:
-                    changes.append(f'<t:Delete><t:ItemId Id="{item.id}" ChangeKey="AAAA"/></t:Delete>')
+                    changes.append(
+                        f'<t:Delete><t:ItemId Id="{item.id}" ChangeKey="AAAA"/></t:Delete>'
+                    )
                 continue
             kind = "Create" if item.created_seq > since else "Update"
             changes.append(f"<t:{kind}>{self._item_xml(item, wanted)}</t:{kind}>")
@@ -470,31 +507,44 @@ class EwsReplica:
         if done:
             last = max(last, self._last_seq)
         state = base64.b64encode(f"{self._generation}:{last}".encode()).decode()
-        return self._messages("SyncFolderItems", [self._success(
+        return self._messages(
             "SyncFolderItems",
-            f"<m:SyncState>{state}</m:SyncState>"
-            f"<m:IncludesLastItemInRange>{'true' if done else 'false'}</m:IncludesLastItemInRange>"
-            f"<m:Changes>{''.join(changes)}</m:Changes>",
-        )])
+            [
+                self._success(
+                    "SyncFolderItems",
+                    f"<m:SyncState>{state}</m:SyncState>"
+                    f"<m:IncludesLastItemInRange>{'true' if done else 'false'}</m:IncludesLastItemInRange>"
+                    f"<m:Changes>{''.join(changes)}</m:Changes>",
+                )
+            ],
+        )
 
-    def _op_GetItem(self, op, anchor):  # noqa: N802
+    def _op_GetItem(self, op, anchor):
         wanted = self._wanted(op.find(_m("ItemShape")))
         parts = []
         for ref in op.find(_m("ItemIds")):
             item = self._items.get(ref.get("Id"))
             if item is None or item.deleted:
-                parts.append(self._error("GetItem", "ErrorItemNotFound",
-                                         "The specified object was not found in the store."))
+                parts.append(
+                    self._error(
+                        "GetItem",
+                        "ErrorItemNotFound",
+                        "The specified object was not found in the store.",
+                    )
+                )
                 continue
             xml = self._item_xml(item, wanted)
             if item.mime and wanted is not None and "item:MimeContent" in wanted:
                 mime = base64.b64encode(item.mime.encode()).decode()
-                xml = xml.replace("</t:CalendarItem>",
-                                  f'<t:MimeContent CharacterSet="UTF-8">{mime}</t:MimeContent></t:CalendarItem>', 1)
+                xml = xml.replace(
+                    "</t:CalendarItem>",
+                    f'<t:MimeContent CharacterSet="UTF-8">{mime}</t:MimeContent></t:CalendarItem>',
+                    1,
+                )
             parts.append(self._success("GetItem", f"<m:Items>{xml}</m:Items>"))
         return self._messages("GetItem", parts)
 
-    def _op_CreateItem(self, op, anchor):  # noqa: N802
+    def _op_CreateItem(self, op, anchor):
         mailbox = self._mailbox_of_folder(op, anchor)
         parts = []
         for elem in op.find(_m("Items")):
@@ -506,23 +556,30 @@ class EwsReplica:
             if elem.find(_t("Organizer")) is None:
                 org = etree.SubElement(etree.SubElement(elem, _t("Organizer")), _t("Mailbox"))
                 self._child(org, "EmailAddress", mailbox)
-            self._replace(elem, self._new("DateTimeCreated", _iso(datetime.now(timezone.utc))))
+            self._replace(elem, self._new("DateTimeCreated", _iso(datetime.now(UTC))))
             item = self._store(mailbox, elem)
-            parts.append(self._success(
-                "CreateItem",
-                f'<m:Items><t:CalendarItem><t:ItemId Id="{item.id}" ChangeKey="DwAAABYA{item.changekey:04d}"/>'
-                "</t:CalendarItem></m:Items>",
-            ))
+            parts.append(
+                self._success(
+                    "CreateItem",
+                    f'<m:Items><t:CalendarItem><t:ItemId Id="{item.id}" ChangeKey="DwAAABYA{item.changekey:04d}"/>'
+                    "</t:CalendarItem></m:Items>",
+                )
+            )
         return self._messages("CreateItem", parts)
 
-    def _op_UpdateItem(self, op, anchor):  # noqa: N802
+    def _op_UpdateItem(self, op, anchor):
         parts = []
         for change in op.find(_m("ItemChanges")):
             ref = change.find(_t("ItemId"))
             item = self._items.get(ref.get("Id")) if ref is not None else None
             if item is None or item.deleted:
-                parts.append(self._error("UpdateItem", "ErrorItemNotFound",
-                                         "The specified object was not found in the store."))
+                parts.append(
+                    self._error(
+                        "UpdateItem",
+                        "ErrorItemNotFound",
+                        "The specified object was not found in the store.",
+                    )
+                )
                 continue
             for update in change.find(_t("Updates")):
                 kind = _local(update.tag)
@@ -537,27 +594,34 @@ class EwsReplica:
                         if key == uri.get("FieldURI") or key == tuple(sorted(uri.attrib.items())):
                             item.elem.remove(child)
             self._touch(item)
-            parts.append(self._success(
-                "UpdateItem",
-                f'<m:Items><t:CalendarItem><t:ItemId Id="{item.id}" ChangeKey="DwAAABYA{item.changekey:04d}"/>'
-                "</t:CalendarItem></m:Items><m:ConflictResults><m:Count>0</m:Count></m:ConflictResults>",
-            ))
+            parts.append(
+                self._success(
+                    "UpdateItem",
+                    f'<m:Items><t:CalendarItem><t:ItemId Id="{item.id}" ChangeKey="DwAAABYA{item.changekey:04d}"/>'
+                    "</t:CalendarItem></m:Items><m:ConflictResults><m:Count>0</m:Count></m:ConflictResults>",
+                )
+            )
         return self._messages("UpdateItem", parts)
 
-    def _op_DeleteItem(self, op, anchor):  # noqa: N802
+    def _op_DeleteItem(self, op, anchor):
         parts = []
         for ref in op.find(_m("ItemIds")):
             item = self._items.get(ref.get("Id"))
             if item is None or item.deleted:
-                parts.append(self._error("DeleteItem", "ErrorItemNotFound",
-                                         "The specified object was not found in the store."))
+                parts.append(
+                    self._error(
+                        "DeleteItem",
+                        "ErrorItemNotFound",
+                        "The specified object was not found in the store.",
+                    )
+                )
                 continue
             item.deleted = True
             self._touch(item)
             parts.append(self._success("DeleteItem", ""))
         return self._messages("DeleteItem", parts)
 
-    def _op_GetUserAvailability(self, op, anchor):  # noqa: N802
+    def _op_GetUserAvailability(self, op, anchor):
         window = op.find(f".//{_t('TimeWindow')}")
         lo = _parse(window.findtext(_t("StartTime")))
         hi = _parse(window.findtext(_t("EndTime")))
@@ -574,10 +638,12 @@ class EwsReplica:
                     continue
                 details = ""
                 if view.startswith("Detailed"):
-                    details = (f"<t:CalendarEventDetails><t:Subject>{escape(item.text('Subject') or '')}"
-                               "</t:Subject></t:CalendarEventDetails>")
+                    details = (
+                        f"<t:CalendarEventDetails><t:Subject>{escape(item.text('Subject') or '')}"
+                        "</t:Subject></t:CalendarEventDetails>"
+                    )
                 # Times in the request's time zone; Escale asks in a zero-bias (UTC) zone.
-                start, end = start.astimezone(timezone.utc), end.astimezone(timezone.utc)
+                start, end = start.astimezone(UTC), end.astimezone(UTC)
                 events.append(
                     f"<t:CalendarEvent><t:StartTime>{start.strftime('%Y-%m-%dT%H:%M:%S')}</t:StartTime>"
                     f"<t:EndTime>{end.strftime('%Y-%m-%dT%H:%M:%S')}</t:EndTime>"
@@ -591,8 +657,11 @@ class EwsReplica:
                 f"<t:CalendarEventArray>{''.join(events)}</t:CalendarEventArray></m:FreeBusyView>"
                 "</m:FreeBusyResponse>"
             )
-        return (f'<m:GetUserAvailabilityResponse xmlns:m="{M}" xmlns:t="{T}"><m:FreeBusyResponseArray>'
-                + "".join(responses) + "</m:FreeBusyResponseArray></m:GetUserAvailabilityResponse>")
+        return (
+            f'<m:GetUserAvailabilityResponse xmlns:m="{M}" xmlns:t="{T}"><m:FreeBusyResponseArray>'
+            + "".join(responses)
+            + "</m:FreeBusyResponseArray></m:GetUserAvailabilityResponse>"
+        )
 
 
 @pytest.fixture

@@ -35,7 +35,7 @@ import threading
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 from zoneinfo import ZoneInfo
@@ -48,7 +48,10 @@ CLIENT_SECRET = "replica-secret"
 
 
 def _graph_time(value: datetime) -> dict:
-    return {"dateTime": value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.0000000"), "timeZone": "UTC"}
+    return {
+        "dateTime": value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.0000000"),
+        "timeZone": "UTC",
+    }
 
 
 def _from_graph(value: dict | None) -> datetime | None:
@@ -58,7 +61,7 @@ def _from_graph(value: dict | None) -> datetime | None:
         text = value["dateTime"][:19]
         naive = datetime.fromisoformat(text)
         zone = value.get("timeZone") or "UTC"
-        return naive.replace(tzinfo=timezone.utc if zone == "UTC" else ZoneInfo(zone))
+        return naive.replace(tzinfo=UTC if zone == "UTC" else ZoneInfo(zone))
     except (KeyError, ValueError, TypeError):
         return None
 
@@ -120,7 +123,7 @@ class GraphReplica:
 
     # --- life cycle -------------------------------------------------------
 
-    def start(self) -> "GraphReplica":
+    def start(self) -> GraphReplica:
         replica = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -129,7 +132,9 @@ class GraphReplica:
             def _serve(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length) if length else b""
-                status, headers, payload = replica._handle(self.command, self.path, dict(self.headers), raw)
+                status, headers, payload = replica._handle(
+                    self.command, self.path, dict(self.headers), raw
+                )
                 data = b"" if payload is None else json.dumps(payload).encode()
                 self.send_response(status)
                 for name, value in headers.items():
@@ -140,7 +145,7 @@ class GraphReplica:
                 self.end_headers()
                 self.wfile.write(data)
 
-            do_GET = do_POST = do_PATCH = do_DELETE = _serve  # noqa: N815
+            do_GET = do_POST = do_PATCH = do_DELETE = _serve
 
             def log_message(self, *args):
                 pass
@@ -148,7 +153,9 @@ class GraphReplica:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self.base = f"http://127.0.0.1:{self._server.server_address[1]}"
-        threading.Thread(target=self._server.serve_forever, name="graph-replica", daemon=True).start()
+        threading.Thread(
+            target=self._server.serve_forever, name="graph-replica", daemon=True
+        ).start()
         return self
 
     def stop(self) -> None:
@@ -166,9 +173,17 @@ class GraphReplica:
 
     # --- the "Outlook side", for tests -----------------------------------
 
-    def add_meeting(self, mailbox: str, subject: str, start: datetime, end: datetime | None, *,
-                    organizer: str = "someone@example.org", show_as: str = "busy",
-                    series_master_id: str | None = None) -> str:
+    def add_meeting(
+        self,
+        mailbox: str,
+        subject: str,
+        start: datetime,
+        end: datetime | None,
+        *,
+        organizer: str = "someone@example.org",
+        show_as: str = "busy",
+        series_master_id: str | None = None,
+    ) -> str:
         body = {
             "subject": subject,
             "start": _graph_time(start),
@@ -185,11 +200,21 @@ class GraphReplica:
             body["seriesMasterId"] = series_master_id
         return self._store(mailbox, body).id
 
-    def add_series(self, mailbox: str, subject: str, start: datetime, duration: timedelta, count: int) -> list[str]:
+    def add_series(
+        self, mailbox: str, subject: str, start: datetime, duration: timedelta, count: int
+    ) -> list[str]:
         """A daily series, as calendarView lists it: one event per occurrence."""
         master = f"AAMkSeries{uuid.uuid4().hex}"
-        return [self.add_meeting(mailbox, subject, start + timedelta(days=n), start + timedelta(days=n) + duration,
-                                 series_master_id=master) for n in range(count)]
+        return [
+            self.add_meeting(
+                mailbox,
+                subject,
+                start + timedelta(days=n),
+                start + timedelta(days=n) + duration,
+                series_master_id=master,
+            )
+            for n in range(count)
+        ]
 
     def add_raw_event(self, mailbox: str, body: dict) -> str:
         """An event exactly as given (tests use it for items no client should produce)."""
@@ -209,7 +234,11 @@ class GraphReplica:
 
     def events(self, mailbox: str) -> list[dict]:
         with self._lock:
-            return [dict(e.body) for e in self._events.values() if e.mailbox == mailbox.lower() and not e.deleted]
+            return [
+                dict(e.body)
+                for e in self._events.values()
+                if e.mailbox == mailbox.lower() and not e.deleted
+            ]
 
     def expire_delta_tokens(self) -> None:
         with self._lock:
@@ -232,9 +261,11 @@ class GraphReplica:
         with self._lock:
             seq = next(self._seq)
             self._last_seq = seq
-            now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.0000000Z")
+            now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.0000000Z")
             body.setdefault("id", f"AAMkAGI2{uuid.uuid4().hex}")
-            body.setdefault("iCalUId", "040000008200E00074C5B7101A82E008" + uuid.uuid4().hex.upper())
+            body.setdefault(
+                "iCalUId", "040000008200E00074C5B7101A82E008" + uuid.uuid4().hex.upper()
+            )
             body.setdefault("createdDateTime", now)
             body["lastModifiedDateTime"] = now
             event = StoredEvent(mailbox.lower(), body, seq, seq)
@@ -251,15 +282,26 @@ class GraphReplica:
         seq = next(self._seq)
         self._last_seq = seq
         event.touched_seq = seq
-        event.body["lastModifiedDateTime"] = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.0000000Z")
+        event.body["lastModifiedDateTime"] = datetime.now(UTC).strftime(
+            "%Y-%m-%dT%H:%M:%S.0000000Z"
+        )
         self._set_version(event)
 
     # --- HTTP -------------------------------------------------------------
 
     @staticmethod
     def _error(status: int, code: str, message: str, headers: dict | None = None):
-        return status, headers or {}, {"error": {"code": code, "message": message,
-                                                 "innerError": {"request-id": str(uuid.uuid4())}}}
+        return (
+            status,
+            headers or {},
+            {
+                "error": {
+                    "code": code,
+                    "message": message,
+                    "innerError": {"request-id": str(uuid.uuid4())},
+                }
+            },
+        )
 
     def _handle(self, method: str, target: str, headers: dict, raw: bytes):
         parts = urlsplit(target)
@@ -268,7 +310,11 @@ class GraphReplica:
         body = None
         if raw:
             ctype = headers.get("Content-Type", "")
-            body = {k: v[0] for k, v in parse_qs(raw.decode()).items()} if "form" in ctype else json.loads(raw)
+            body = (
+                {k: v[0] for k, v in parse_qs(raw.decode()).items()}
+                if "form" in ctype
+                else json.loads(raw)
+            )
         self.requests.append(Request(method, path, query, headers, body))
         with self._lock:
             if path.endswith("/oauth2/v2.0/token"):
@@ -278,27 +324,42 @@ class GraphReplica:
                 fault.times -= 1
                 if fault.times <= 0:
                     self._faults.popleft()
-                extra = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
+                extra = (
+                    {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
+                )
                 if fault.status == 429:
-                    return self._error(429, "TooManyRequests", "Application is over its MailboxConcurrency limit.",
-                                       extra)
-                return self._error(fault.status, "ServiceUnavailable", "Service unavailable.", extra)
+                    return self._error(
+                        429,
+                        "TooManyRequests",
+                        "Application is over its MailboxConcurrency limit.",
+                        extra,
+                    )
+                return self._error(
+                    fault.status, "ServiceUnavailable", "Service unavailable.", extra
+                )
             auth = headers.get("Authorization", "")
             if not auth.startswith("Bearer ") or auth[7:] not in self._tokens:
-                return self._error(401, "InvalidAuthenticationToken",
-                                   "Access token has expired or is not yet valid.",
-                                   {"WWW-Authenticate": 'Bearer realm=""'})
+                return self._error(
+                    401,
+                    "InvalidAuthenticationToken",
+                    "Access token has expired or is not yet valid.",
+                    {"WWW-Authenticate": 'Bearer realm=""'},
+                )
             segments = path.split("/")
             if segments[:3] != ["", "v1.0", "users"] or len(segments) < 5:
-                return self._error(400, "BadRequest", f"Resource not found for the segment '{path}'.")
+                return self._error(
+                    400, "BadRequest", f"Resource not found for the segment '{path}'."
+                )
             mailbox = segments[3].lower()
             rest = "/".join(segments[4:])
             if method == "GET" and rest.endswith("calendarView/delta"):
                 return self._delta(mailbox, rest, query, headers)
             if method == "POST" and rest.endswith("getSchedule"):
                 return self._schedule(body or {})
-            if method == "POST" and (rest == "calendar/events" or
-                                     (rest.startswith("calendars/") and rest.endswith("/events"))):
+            if method == "POST" and (
+                rest == "calendar/events"
+                or (rest.startswith("calendars/") and rest.endswith("/events"))
+            ):
                 return self._create(mailbox, body or {})
             if rest.startswith("events/") and method in ("PATCH", "DELETE"):
                 return self._change(mailbox, rest.split("/", 1)[1], method, body or {})
@@ -306,21 +367,45 @@ class GraphReplica:
 
     def _token(self, path: str, form: dict):
         tenant = path.split("/")[1]
-        if (tenant != TENANT or form.get("client_id") != CLIENT_ID
-                or form.get("client_secret") != CLIENT_SECRET or form.get("grant_type") != "client_credentials"):
-            return 401, {}, {
-                "error": "invalid_client",
-                "error_description": "AADSTS7000215: Invalid client secret provided. Ensure the secret being "
-                                     "sent in the request is the client secret value, not the client secret ID.",
-                "error_codes": [7000215],
-            }
+        if (
+            tenant != TENANT
+            or form.get("client_id") != CLIENT_ID
+            or form.get("client_secret") != CLIENT_SECRET
+            or form.get("grant_type") != "client_credentials"
+        ):
+            return (
+                401,
+                {},
+                {
+                    "error": "invalid_client",
+                    "error_description": "AADSTS7000215: Invalid client secret provided. Ensure the secret being "
+                    "sent in the request is the client secret value, not the client secret ID.",
+                    "error_codes": [7000215],
+                },
+            )
         if form.get("scope") != "https://graph.microsoft.com/.default":
-            return 400, {}, {"error": "invalid_scope", "error_description": "AADSTS1002012: The provided value "
-                             "for scope is not valid."}
+            return (
+                400,
+                {},
+                {
+                    "error": "invalid_scope",
+                    "error_description": "AADSTS1002012: The provided value "
+                    "for scope is not valid.",
+                },
+            )
         token = "eyJ0eXAi." + uuid.uuid4().hex
         self._tokens.add(token)
         self.tokens_issued += 1
-        return 200, {}, {"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599, "access_token": token}
+        return (
+            200,
+            {},
+            {
+                "token_type": "Bearer",
+                "expires_in": 3599,
+                "ext_expires_in": 3599,
+                "access_token": token,
+            },
+        )
 
     def _delta(self, mailbox: str, rest: str, query: dict, headers: dict):
         page_size = 100
@@ -330,19 +415,32 @@ class GraphReplica:
         if "$skiptoken" in query or "$deltatoken" in query:
             state = _decode(query.get("$skiptoken") or query.get("$deltatoken"))
             if not state or state.get("g") != self._generation or state.get("m") != mailbox:
-                return self._error(410, "SyncStateNotFound",
-                                   "The sync state generation is not found. The delta token is expired and "
-                                   "data must be synchronized again.")
+                return self._error(
+                    410,
+                    "SyncStateNotFound",
+                    "The sync state generation is not found. The delta token is expired and "
+                    "data must be synchronized again.",
+                )
         else:
             try:
                 lo = datetime.fromisoformat(query["startDateTime"].replace("Z", "+00:00"))
                 hi = datetime.fromisoformat(query["endDateTime"].replace("Z", "+00:00"))
             except (KeyError, ValueError):
-                return self._error(400, "ErrorInvalidParameter",
-                                   "This request requires a time window specified by the query string "
-                                   "parameters StartDateTime and EndDateTime.")
-            state = {"g": self._generation, "m": mailbox, "lo": lo.isoformat(), "hi": hi.isoformat(),
-                     "since": 0, "upto": self._last_seq, "skip": 0}
+                return self._error(
+                    400,
+                    "ErrorInvalidParameter",
+                    "This request requires a time window specified by the query string "
+                    "parameters StartDateTime and EndDateTime.",
+                )
+            state = {
+                "g": self._generation,
+                "m": mailbox,
+                "lo": lo.isoformat(),
+                "hi": hi.isoformat(),
+                "since": 0,
+                "upto": self._last_seq,
+                "skip": 0,
+            }
         lo, hi = datetime.fromisoformat(state["lo"]), datetime.fromisoformat(state["hi"])
         if "$deltatoken" in query:  # a new round: everything touched since the last one
             state = {**state, "since": state["upto"], "upto": self._last_seq, "skip": 0}
@@ -355,19 +453,31 @@ class GraphReplica:
 
         rows = []
         for event in sorted(self._events.values(), key=lambda e: e.touched_seq):
-            if event.mailbox != mailbox or not (state["since"] < event.touched_seq <= state["upto"]):
+            if event.mailbox != mailbox or not (
+                state["since"] < event.touched_seq <= state["upto"]
+            ):
                 continue
             if event.deleted or not in_window(event):
                 if event.created_seq <= state["since"]:
-                    rows.append({"@odata.type": "#microsoft.graph.event", "id": event.id,
-                                 "@removed": {"reason": "deleted"}})
+                    rows.append(
+                        {
+                            "@odata.type": "#microsoft.graph.event",
+                            "id": event.id,
+                            "@removed": {"reason": "deleted"},
+                        }
+                    )
                 continue
             rows.append({"@odata.type": "#microsoft.graph.event", **event.body})
-        page = rows[state["skip"]:state["skip"] + page_size]
+        page = rows[state["skip"] : state["skip"] + page_size]
         base = f"{self.base}/v1.0/users/{mailbox}/calendarView/delta"
-        answer = {"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#Collection(event)", "value": page}
+        answer = {
+            "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#Collection(event)",
+            "value": page,
+        }
         if state["skip"] + page_size < len(rows):
-            answer["@odata.nextLink"] = f"{base}?$skiptoken={_encode({**state, 'skip': state['skip'] + page_size})}"
+            answer["@odata.nextLink"] = (
+                f"{base}?$skiptoken={_encode({**state, 'skip': state['skip'] + page_size})}"
+            )
         else:
             answer["@odata.deltaLink"] = f"{base}?$deltatoken={_encode({**state, 'skip': 0})}"
         return 200, {}, answer
@@ -380,9 +490,16 @@ class GraphReplica:
                     return 201, {}, event.body
         for key in ("start", "end"):
             if _from_graph(body.get(key)) is None:
-                return self._error(400, "ErrorInvalidRequest", f"Your request can't be completed. {key} is missing.")
+                return self._error(
+                    400,
+                    "ErrorInvalidRequest",
+                    f"Your request can't be completed. {key} is missing.",
+                )
         stored = dict(body)
-        for key in ("start", "end"):  # Graph keeps the writer's zone; the replica answers in UTC only
+        for key in (
+            "start",
+            "end",
+        ):  # Graph keeps the writer's zone; the replica answers in UTC only
             stored[key] = _graph_time(_from_graph(body[key]))
         stored.setdefault("organizer", {"emailAddress": {"address": mailbox}})
         stored.setdefault("type", "singleInstance")
@@ -391,13 +508,17 @@ class GraphReplica:
         stored.setdefault("showAs", "busy")
         stored.pop("singleValueExtendedProperties", None)  # kept apart: delta never returns them
         event = self._store(mailbox, stored)
-        event.extended = {p["id"]: p["value"] for p in body.get("singleValueExtendedProperties", [])}
+        event.extended = {
+            p["id"]: p["value"] for p in body.get("singleValueExtendedProperties", [])
+        }
         return 201, {}, event.body
 
     def _change(self, mailbox: str, event_id: str, method: str, body: dict):
         event = self._events.get(event_id)
         if event is None or event.deleted or event.mailbox != mailbox:
-            return self._error(404, "ErrorItemNotFound", "The specified object was not found in the store.")
+            return self._error(
+                404, "ErrorItemNotFound", "The specified object was not found in the store."
+            )
         if method == "DELETE":
             event.deleted = True
             self._touch(event)
@@ -423,20 +544,45 @@ class GraphReplica:
         for address in body.get("schedules", []):
             items = []
             for event in sorted(self._events.values(), key=lambda e: e.body["start"]["dateTime"]):
-                start, end = _from_graph(event.body.get("start")), _from_graph(event.body.get("end"))
+                start, end = (
+                    _from_graph(event.body.get("start")),
+                    _from_graph(event.body.get("end")),
+                )
                 if event.mailbox != address.lower() or event.deleted or not start or not end:
                     continue
                 if start < hi and end > lo:
-                    items.append({"isPrivate": False, "status": event.body.get("showAs", "busy"),
-                                  "subject": event.body.get("subject"), "location": "",
-                                  "start": _graph_time(start), "end": _graph_time(end)})
-            answer.append({"scheduleId": address, "availabilityView": "", "scheduleItems": items,
-                           "workingHours": {"daysOfWeek": ["monday", "tuesday", "wednesday", "thursday",
-                                                           "friday"],
-                                            "startTime": "08:00:00.0000000", "endTime": "17:00:00.0000000",
-                                            "timeZone": {"name": "Romance Standard Time"}}})
-        return 200, {}, {"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#Collection("
-                                           "microsoft.graph.scheduleInformation)", "value": answer}
+                    items.append(
+                        {
+                            "isPrivate": False,
+                            "status": event.body.get("showAs", "busy"),
+                            "subject": event.body.get("subject"),
+                            "location": "",
+                            "start": _graph_time(start),
+                            "end": _graph_time(end),
+                        }
+                    )
+            answer.append(
+                {
+                    "scheduleId": address,
+                    "availabilityView": "",
+                    "scheduleItems": items,
+                    "workingHours": {
+                        "daysOfWeek": ["monday", "tuesday", "wednesday", "thursday", "friday"],
+                        "startTime": "08:00:00.0000000",
+                        "endTime": "17:00:00.0000000",
+                        "timeZone": {"name": "Romance Standard Time"},
+                    },
+                }
+            )
+        return (
+            200,
+            {},
+            {
+                "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#Collection("
+                "microsoft.graph.scheduleInformation)",
+                "value": answer,
+            },
+        )
 
 
 @pytest.fixture

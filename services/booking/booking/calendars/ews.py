@@ -48,7 +48,7 @@ import logging
 import re
 import threading
 from contextlib import contextmanager
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 
 from exchangelib import (
     DELEGATE,
@@ -67,8 +67,7 @@ from exchangelib import (
 )
 from exchangelib import errors as ews_errors
 from exchangelib.folders import Calendar
-from exchangelib.transport import BASIC, NOAUTH
-from exchangelib.items import ID_ONLY, SEND_TO_NONE, ALWAYS_OVERWRITE, MOVE_TO_DELETED_ITEMS
+from exchangelib.items import ALWAYS_OVERWRITE, ID_ONLY, MOVE_TO_DELETED_ITEMS, SEND_TO_NONE
 from exchangelib.properties import (
     DaylightTime,
     FreeBusyViewOptions,
@@ -79,6 +78,7 @@ from exchangelib.properties import (
     TimeZone,
 )
 from exchangelib.services import GetItem, GetUserAvailability, SyncFolderItems
+from exchangelib.transport import BASIC, NOAUTH
 
 from .backend import (
     MARKER_PROPERTY,
@@ -98,13 +98,22 @@ from .backend import (
 
 log = logging.getLogger(__name__)
 
-UTC = timezone.utc
 EWS_UTC = EWSTimeZone("UTC")
 
 #: What a sync round asks for: enough to place a meeting, nothing personal beyond its title.
 SYNC_FIELDS = (
-    "subject", "start", "end", "is_all_day", "uid", "organizer", "is_cancelled", "type",
-    "legacy_free_busy_status", "datetime_created", "size", "escale_booking_id",
+    "subject",
+    "start",
+    "end",
+    "is_all_day",
+    "uid",
+    "organizer",
+    "is_cancelled",
+    "type",
+    "legacy_free_busy_status",
+    "datetime_created",
+    "size",
+    "escale_booking_id",
 )
 #: Free/busy states that do not block a slot.
 NOT_BUSY = {"Free", "WorkingElsewhere", "NoData"}
@@ -154,8 +163,9 @@ def _plain(value) -> datetime | None:
         return None
     if isinstance(value, datetime):
         value = value.astimezone(EWS_UTC)
-        return datetime(value.year, value.month, value.day, value.hour, value.minute, value.second,
-                        tzinfo=UTC)
+        return datetime(
+            value.year, value.month, value.day, value.hour, value.minute, value.second, tzinfo=UTC
+        )
     if isinstance(value, date):  # all-day items may carry dates
         return datetime.combine(value, time(0), tzinfo=UTC)
     return None
@@ -165,8 +175,11 @@ def _utc_timezone() -> TimeZone:
     # GetUserAvailability needs a time zone definition; a zero-bias one keeps every time in UTC
     # without a GetServerTimeZones round trip.
     transition = dict(bias=0, time=time(0), occurrence=1, weekday=7)
-    return TimeZone(bias=0, standard_time=StandardTime(iso_month=10, **transition),
-                    daylight_time=DaylightTime(iso_month=3, **transition))
+    return TimeZone(
+        bias=0,
+        standard_time=StandardTime(iso_month=10, **transition),
+        daylight_time=DaylightTime(iso_month=3, **transition),
+    )
 
 
 def _parse_build(text: str) -> Build:
@@ -181,7 +194,9 @@ class EwsBackend:
 
     def __init__(self, config: BackendConfig):
         if not config.url:
-            raise ValueError("The ews calendar backend needs the server's EWS URL (…/EWS/Exchange.asmx).")
+            raise ValueError(
+                "The ews calendar backend needs the server's EWS URL (…/EWS/Exchange.asmx)."
+            )
         _register_marker()
         options = dict(config.options)
         auth = str(options.get("auth_type", "ntlm")).lower()
@@ -192,7 +207,9 @@ class EwsBackend:
         if auth_type != NOAUTH:
             creds = config.credentials
             if not creds.username or not creds.password:
-                prefix = "ESCALE_CALENDAR_" + re.sub(r"[^A-Z0-9]", "_", (config.credentials_ref or "REF").upper())
+                prefix = "ESCALE_CALENDAR_" + re.sub(
+                    r"[^A-Z0-9]", "_", (config.credentials_ref or "REF").upper()
+                )
                 raise ValueError(
                     f"The ews calendar backend needs a username and password "
                     f"({prefix}_USERNAME / {prefix}_PASSWORD)."
@@ -222,8 +239,13 @@ class EwsBackend:
         with self._lock:
             account = self._accounts.get(key)
             if account is None:
-                account = Account(primary_smtp_address=key, config=self._config, autodiscover=False,
-                                  access_type=self._access_type, default_timezone=EWS_UTC)
+                account = Account(
+                    primary_smtp_address=key,
+                    config=self._config,
+                    autodiscover=False,
+                    access_type=self._access_type,
+                    default_timezone=EWS_UTC,
+                )
                 self._accounts[key] = account
         return account
 
@@ -242,18 +264,34 @@ class EwsBackend:
         except ews_errors.ErrorInvalidSyncStateData as exc:
             raise SyncTokenInvalid(f"Exchange refused the sync state of {mailbox}") from exc
         except ews_errors.ErrorServerBusy as exc:
-            raise BackendUnavailable(f"Exchange is throttling requests for {mailbox}",
-                                     retry_after=exc.back_off) from exc
-        except (ews_errors.UnauthorizedError, ews_errors.ErrorAccessDenied,
-                ews_errors.ErrorImpersonateUserDenied, ews_errors.ErrorImpersonationDenied) as exc:
+            raise BackendUnavailable(
+                f"Exchange is throttling requests for {mailbox}", retry_after=exc.back_off
+            ) from exc
+        except (
+            ews_errors.UnauthorizedError,
+            ews_errors.ErrorAccessDenied,
+            ews_errors.ErrorImpersonateUserDenied,
+            ews_errors.ErrorImpersonationDenied,
+        ) as exc:
             raise BackendAuthError(f"Exchange refused Escale's credentials for {mailbox}") from exc
-        except (ews_errors.ErrorNonExistentMailbox, ews_errors.ErrorFolderNotFound,
-                ews_errors.ErrorMailboxStoreUnavailable) as exc:
+        except (
+            ews_errors.ErrorNonExistentMailbox,
+            ews_errors.ErrorFolderNotFound,
+            ews_errors.ErrorMailboxStoreUnavailable,
+        ) as exc:
             raise CalendarNotFound(f"No calendar for {mailbox} on the Exchange server") from exc
-        except (ews_errors.TransportError, ews_errors.ErrorTimeoutExpired,
-                ews_errors.ErrorInternalServerTransientError, ews_errors.MalformedResponseError,
-                ews_errors.SOAPError, ews_errors.RedirectError, OSError) as exc:
-            raise BackendUnavailable(f"Exchange did not answer for {mailbox}: {type(exc).__name__}") from exc
+        except (
+            ews_errors.TransportError,
+            ews_errors.ErrorTimeoutExpired,
+            ews_errors.ErrorInternalServerTransientError,
+            ews_errors.MalformedResponseError,
+            ews_errors.SOAPError,
+            ews_errors.RedirectError,
+            OSError,
+        ) as exc:
+            raise BackendUnavailable(
+                f"Exchange did not answer for {mailbox}: {type(exc).__name__}"
+            ) from exc
 
     # --- changes ----------------------------------------------------------
 
@@ -271,9 +309,15 @@ class EwsBackend:
             svc = _TolerantSyncFolderItems(account=account)
             while True:
                 self.calls += 1
-                for change in svc.call(folder=folder, shape=ID_ONLY, additional_fields=additional,
-                                       sync_state=state, ignore=None,
-                                       max_changes_returned=self._page_size, sync_scope=None):
+                for change in svc.call(
+                    folder=folder,
+                    shape=ID_ONLY,
+                    additional_fields=additional,
+                    sync_state=state,
+                    ignore=None,
+                    max_changes_returned=self._page_size,
+                    sync_scope=None,
+                ):
                     self._take(change, items, deleted, skipped, masters)
                 if svc.sync_state == state or svc.includes_last_item_in_range:
                     state = svc.sync_state
@@ -281,16 +325,26 @@ class EwsBackend:
                 state = svc.sync_state
             for master in masters:
                 self._take_series(account, master, items, skipped)
-        return ChangeSet(items=list(items.values()), deleted_ids=deleted, next_token=state,
-                         full=sync_token is None, skipped=skipped)
+        return ChangeSet(
+            items=list(items.values()),
+            deleted_ids=deleted,
+            next_token=state,
+            full=sync_token is None,
+            skipped=skipped,
+        )
 
     def _take(self, change, items, deleted, skipped, masters) -> None:
         if isinstance(change, Exception):
-            skipped.append(SkippedItem(remote_id="?", reason=f"server_error:{type(change).__name__}"))
+            skipped.append(
+                SkippedItem(remote_id="?", reason=f"server_error:{type(change).__name__}")
+            )
             return
         kind, payload = change[0], change[1]
         if kind == "broken":
-            log.warning("ews: unreadable item skipped", extra={"remote_id": payload, "error": str(change[2])})
+            log.warning(
+                "ews: unreadable item skipped",
+                extra={"remote_id": payload, "error": str(change[2])},
+            )
             skipped.append(SkippedItem(remote_id=payload, reason="unreadable_item"))
             return
         if kind == SyncFolderItems.DELETE:
@@ -329,7 +383,8 @@ class EwsBackend:
             title=item.subject,
             organiser_email=organizer,
             created=_plain(item.datetime_created),
-            escale_booking_id=(marker.strip().lower() if marker else None) or booking_id_from_uid(item.uid),
+            escale_booking_id=(marker.strip().lower() if marker else None)
+            or booking_id_from_uid(item.uid),
             cancelled=bool(item.is_cancelled),
             size=int(item.size or 0),
             ical=ical,
@@ -339,8 +394,13 @@ class EwsBackend:
         """A recurring series: its MimeContent (iCalendar) for the engine to expand."""
         self.calls += 1
         fields = account.calendar.normalize_fields(fields=["mime_content"])
-        [result] = list(GetItem(account=account).call(items=[ItemId(master.id, master.changekey)],
-                                                      additional_fields=set(fields), shape=ID_ONLY))
+        [result] = list(
+            GetItem(account=account).call(
+                items=[ItemId(master.id, master.changekey)],
+                additional_fields=set(fields),
+                shape=ID_ONLY,
+            )
+        )
         if isinstance(result, Exception) or not result.mime_content:
             skipped.append(SkippedItem(remote_id=master.id, reason="series_without_mime_content"))
             return
@@ -383,16 +443,27 @@ class EwsBackend:
             if remote_id:
                 self.calls += 1
                 updated = self._calendar_item(account, item, remote_id)
-                fields = ["subject", "body", "start", "end", "legacy_free_busy_status", "escale_booking_id"]
+                fields = [
+                    "subject",
+                    "body",
+                    "start",
+                    "end",
+                    "legacy_free_busy_status",
+                    "escale_booking_id",
+                ]
                 [result] = account.bulk_update(
-                    items=[(updated, fields)], conflict_resolution=ALWAYS_OVERWRITE,
+                    items=[(updated, fields)],
+                    conflict_resolution=ALWAYS_OVERWRITE,
                     send_meeting_invitations_or_cancellations=SEND_TO_NONE,
                 )
                 if not isinstance(result, ews_errors.ErrorItemNotFound):
                     if isinstance(result, Exception):
                         raise result
                     return RemoteRef(remote_id=result[0], etag=result[1], uid=item.uid)
-                log.info("ews: item gone remotely, creating it anew", extra={"booking_id": item.booking_id})
+                log.info(
+                    "ews: item gone remotely, creating it anew",
+                    extra={"booking_id": item.booking_id},
+                )
             self.calls += 1
             created = self._calendar_item(account, item, None)
             created.save(send_meeting_invitations=SEND_TO_NONE)
@@ -402,8 +473,11 @@ class EwsBackend:
         account = self._account(calendar_ref)
         with self._translate(calendar_ref):
             self.calls += 1
-            [result] = account.bulk_delete(ids=[(remote_id, None)], delete_type=MOVE_TO_DELETED_ITEMS,
-                                           send_meeting_cancellations=SEND_TO_NONE)
+            [result] = account.bulk_delete(
+                ids=[(remote_id, None)],
+                delete_type=MOVE_TO_DELETED_ITEMS,
+                send_meeting_cancellations=SEND_TO_NONE,
+            )
             if isinstance(result, ews_errors.ErrorItemNotFound):
                 return
             if isinstance(result, Exception):
@@ -416,18 +490,27 @@ class EwsBackend:
         with self._translate(calendar_ref):
             self.calls += 1
             options = FreeBusyViewOptions(
-                time_window=TimeWindow(start=EWSDateTime.from_datetime(start.astimezone(UTC)),
-                                       end=EWSDateTime.from_datetime(end.astimezone(UTC))),
+                time_window=TimeWindow(
+                    start=EWSDateTime.from_datetime(start.astimezone(UTC)),
+                    end=EWSDateTime.from_datetime(end.astimezone(UTC)),
+                ),
                 merged_free_busy_interval=15,
                 requested_view="FreeBusy",  # times and states only: no subject ever leaves Exchange
             )
-            views = list(GetUserAvailability(account.protocol).call(
-                tzinfo=EWS_UTC,
-                mailbox_data=[MailboxData(email=account.primary_smtp_address, attendee_type="Required",
-                                          exclude_conflicts=False)],
-                timezone=_utc_timezone(),
-                free_busy_view_options=options,
-            ))
+            views = list(
+                GetUserAvailability(account.protocol).call(
+                    tzinfo=EWS_UTC,
+                    mailbox_data=[
+                        MailboxData(
+                            email=account.primary_smtp_address,
+                            attendee_type="Required",
+                            exclude_conflicts=False,
+                        )
+                    ],
+                    timezone=_utc_timezone(),
+                    free_busy_view_options=options,
+                )
+            )
         periods = []
         for view in views:
             if isinstance(view, Exception):

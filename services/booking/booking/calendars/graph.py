@@ -44,7 +44,7 @@ import re
 import threading
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -68,14 +68,18 @@ from .backend import (
 
 log = logging.getLogger(__name__)
 
-UTC = timezone.utc
 GRAPH_URL = "https://graph.microsoft.com/v1.0"
 AUTHORITY = "https://login.microsoftonline.com"
 SCOPE = "https://graph.microsoft.com/.default"
 #: The named property in PS_PUBLIC_STRINGS, as Graph spells an extended property id.
 MARKER_ID = f"String {{00020329-0000-0000-C000-000000000046}} Name {MARKER_PROPERTY}"
 _TRANSACTION_RE = re.compile(r"^escale:([0-9a-fA-F-]{36}):")
-_RESYNC_CODES = {"syncstatenotfound", "syncstateinvalid", "resyncrequired", "resyncapplicationrequired"}
+_RESYNC_CODES = {
+    "syncstatenotfound",
+    "syncstateinvalid",
+    "resyncrequired",
+    "resyncapplicationrequired",
+}
 NOT_BUSY = {"free", "workingelsewhere", "unknown"}
 TOKEN_VERSION = "v1"
 
@@ -123,7 +127,9 @@ class GraphBackend:
     def __init__(self, config: BackendConfig, session: requests.Session | None = None):
         creds = config.credentials
         if not (creds.tenant_id and creds.client_id and creds.client_secret):
-            prefix = "ESCALE_CALENDAR_" + re.sub(r"[^A-Z0-9]", "_", (config.credentials_ref or "REF").upper())
+            prefix = "ESCALE_CALENDAR_" + re.sub(
+                r"[^A-Z0-9]", "_", (config.credentials_ref or "REF").upper()
+            )
             raise ValueError(
                 "The graph calendar backend needs a tenant id, client id and client secret "
                 f"({prefix}_TENANT_ID / _CLIENT_ID / _CLIENT_SECRET)."
@@ -152,15 +158,23 @@ class GraphBackend:
             try:
                 response = self._http.post(
                     f"{self._authority}/{quote(self._credentials.tenant_id, safe='')}/oauth2/v2.0/token",
-                    data={"grant_type": "client_credentials", "client_id": self._credentials.client_id,
-                          "client_secret": self._credentials.client_secret, "scope": SCOPE},
+                    data={
+                        "grant_type": "client_credentials",
+                        "client_id": self._credentials.client_id,
+                        "client_secret": self._credentials.client_secret,
+                        "scope": SCOPE,
+                    },
                     timeout=self._timeout,
                 )
             except requests.RequestException as exc:
-                raise BackendUnavailable(f"Token endpoint did not answer: {type(exc).__name__}") from exc
+                raise BackendUnavailable(
+                    f"Token endpoint did not answer: {type(exc).__name__}"
+                ) from exc
             if response.status_code in (400, 401, 403):
                 code = _json(response).get("error", "unknown")
-                raise BackendAuthError(f"The identity platform refused Escale's app credentials ({code})")
+                raise BackendAuthError(
+                    f"The identity platform refused Escale's app credentials ({code})"
+                )
             self._raise_unavailable(response, "token endpoint")
             body = _json(response)
             self._token = body["access_token"]
@@ -175,8 +189,10 @@ class GraphBackend:
                 retry_after = float(retry) if retry is not None else None
             except ValueError:
                 retry_after = None
-            raise BackendUnavailable(f"Microsoft Graph answered {response.status_code} for {what}",
-                                     retry_after=retry_after)
+            raise BackendUnavailable(
+                f"Microsoft Graph answered {response.status_code} for {what}",
+                retry_after=retry_after,
+            )
 
     def _request(self, method: str, url: str, what: str, **kwargs) -> requests.Response:
         """One Graph request with the token, its one refresh on 401, and the port's errors."""
@@ -185,17 +201,22 @@ class GraphBackend:
             headers["Authorization"] = f"Bearer {self._access_token(force=attempt == 2)}"
             self.calls += 1
             try:
-                response = self._http.request(method, url, headers=headers, timeout=self._timeout, **kwargs)
+                response = self._http.request(
+                    method, url, headers=headers, timeout=self._timeout, **kwargs
+                )
             except requests.RequestException as exc:
-                raise BackendUnavailable(f"Microsoft Graph did not answer for {what}: "
-                                         f"{type(exc).__name__}") from exc
+                raise BackendUnavailable(
+                    f"Microsoft Graph did not answer for {what}: {type(exc).__name__}"
+                ) from exc
             if response.status_code != 401:
                 break
             log.info("graph: access token refused, refreshing once")
         if response.status_code == 401:
             raise BackendAuthError(f"Microsoft Graph refused Escale's token for {what}")
         if response.status_code == 403:
-            raise BackendAuthError(f"Escale's app may not access {what} (permission or access policy)")
+            raise BackendAuthError(
+                f"Escale's app may not access {what} (permission or access policy)"
+            )
         code = str(_json(response).get("error", {}).get("code", "")) if response.content else ""
         if response.status_code == 410 or code.lower() in _RESYNC_CODES:
             raise SyncTokenInvalid(f"Microsoft Graph refused the delta token of {what}")
@@ -207,7 +228,9 @@ class GraphBackend:
         """(user path, calendar path) of a calendar_ref."""
         mailbox, _, calendar_id = calendar_ref.strip().partition("/")
         user = f"users/{quote(mailbox.lower(), safe='@')}"
-        calendar = f"{user}/calendars/{quote(calendar_id, safe='')}" if calendar_id else f"{user}/calendar"
+        calendar = (
+            f"{user}/calendars/{quote(calendar_id, safe='')}" if calendar_id else f"{user}/calendar"
+        )
         return user, calendar
 
     # --- changes ----------------------------------------------------------
@@ -225,22 +248,32 @@ class GraphBackend:
             if window_end - now >= self._ahead / 2:
                 url, full = delta_link, False
             else:
-                log.info("graph: delta window running out, starting a full round",
-                         extra={"calendar_ref": calendar_ref})
+                log.info(
+                    "graph: delta window running out, starting a full round",
+                    extra={"calendar_ref": calendar_ref},
+                )
         if full:
             window_end = now + self._ahead
-            url = (f"{self._graph}/{calendar}/calendarView/delta?startDateTime={_iso_utc(now - self._past)}"
-                   f"&endDateTime={_iso_utc(window_end)}")
+            url = (
+                f"{self._graph}/{calendar}/calendarView/delta?startDateTime={_iso_utc(now - self._past)}"
+                f"&endDateTime={_iso_utc(window_end)}"
+            )
         items: dict[str, RemoteItem] = {}
         deleted: list[str] = []
         skipped: list[SkippedItem] = []
         while True:
-            response = self._request("GET", url, calendar_ref,
-                                     headers={"Prefer": f'outlook.timezone="UTC", odata.maxpagesize={self._page_size}'})
+            response = self._request(
+                "GET",
+                url,
+                calendar_ref,
+                headers={"Prefer": f'outlook.timezone="UTC", odata.maxpagesize={self._page_size}'},
+            )
             if response.status_code == 404:
                 raise CalendarNotFound(f"No calendar {calendar_ref} in the tenant")
             if response.status_code >= 400:
-                raise BackendUnavailable(f"Microsoft Graph answered {response.status_code} for {calendar_ref}")
+                raise BackendUnavailable(
+                    f"Microsoft Graph answered {response.status_code} for {calendar_ref}"
+                )
             page = _json(response)
             for row in page.get("value", []):
                 self._take(row, items, deleted, skipped)
@@ -250,8 +283,13 @@ class GraphBackend:
             delta_link = page.get("@odata.deltaLink")
             break
         token = f"{TOKEN_VERSION}|{window_end.isoformat()}|{delta_link}" if delta_link else None
-        return ChangeSet(items=list(items.values()), deleted_ids=deleted, next_token=token, full=full,
-                         skipped=skipped)
+        return ChangeSet(
+            items=list(items.values()),
+            deleted_ids=deleted,
+            next_token=token,
+            full=full,
+            skipped=skipped,
+        )
 
     @staticmethod
     def _take(row, items, deleted, skipped) -> None:
@@ -264,8 +302,10 @@ class GraphBackend:
             return
         converted = _remote_item(row)
         if isinstance(converted, SkippedItem):
-            log.warning("graph: event skipped", extra={"remote_id": converted.remote_id,
-                                                       "reason": converted.reason})
+            log.warning(
+                "graph: event skipped",
+                extra={"remote_id": converted.remote_id, "reason": converted.reason},
+            )
             skipped.append(converted)
         else:
             items[converted.remote_id] = converted
@@ -280,7 +320,10 @@ class GraphBackend:
             zone_name, zone = "UTC", UTC
 
         def wall(value: datetime) -> dict:
-            return {"dateTime": value.astimezone(zone).strftime("%Y-%m-%dT%H:%M:%S"), "timeZone": zone_name}
+            return {
+                "dateTime": value.astimezone(zone).strftime("%Y-%m-%dT%H:%M:%S"),
+                "timeZone": zone_name,
+            }
 
         return {
             "subject": item.title,
@@ -296,29 +339,45 @@ class GraphBackend:
         user, calendar = self._paths(calendar_ref)
         body = self._event_body(item)
         if remote_id:
-            response = self._request("PATCH", f"{self._graph}/{user}/events/{quote(remote_id, safe='')}",
-                                     calendar_ref, json=body)
+            response = self._request(
+                "PATCH",
+                f"{self._graph}/{user}/events/{quote(remote_id, safe='')}",
+                calendar_ref,
+                json=body,
+            )
             if response.status_code < 300:
                 return _ref(_json(response))
             if response.status_code != 404:
-                raise BackendUnavailable(f"Microsoft Graph answered {response.status_code} to an update")
-            log.info("graph: event gone remotely, creating it anew", extra={"booking_id": item.booking_id})
+                raise BackendUnavailable(
+                    f"Microsoft Graph answered {response.status_code} to an update"
+                )
+            log.info(
+                "graph: event gone remotely, creating it anew",
+                extra={"booking_id": item.booking_id},
+            )
         # A fresh nonce per creation: Graph de-duplicates on transactionId, and a booking may have
         # to be created again after someone deleted its event.
         body["transactionId"] = f"escale:{item.booking_id}:{uuid.uuid4().hex[:12]}"
-        response = self._request("POST", f"{self._graph}/{calendar}/events", calendar_ref, json=body)
+        response = self._request(
+            "POST", f"{self._graph}/{calendar}/events", calendar_ref, json=body
+        )
         if response.status_code == 404:
             raise CalendarNotFound(f"No calendar {calendar_ref} in the tenant")
         if response.status_code >= 300:
-            raise BackendUnavailable(f"Microsoft Graph answered {response.status_code} to a creation")
+            raise BackendUnavailable(
+                f"Microsoft Graph answered {response.status_code} to a creation"
+            )
         return _ref(_json(response))
 
     def delete(self, calendar_ref: str, remote_id: str) -> None:
         user, _ = self._paths(calendar_ref)
-        response = self._request("DELETE", f"{self._graph}/{user}/events/{quote(remote_id, safe='')}",
-                                 calendar_ref)
+        response = self._request(
+            "DELETE", f"{self._graph}/{user}/events/{quote(remote_id, safe='')}", calendar_ref
+        )
         if response.status_code >= 300 and response.status_code != 404:
-            raise BackendUnavailable(f"Microsoft Graph answered {response.status_code} to a deletion")
+            raise BackendUnavailable(
+                f"Microsoft Graph answered {response.status_code} to a deletion"
+            )
 
     # --- busy -------------------------------------------------------------
 
@@ -327,26 +386,40 @@ class GraphBackend:
         mailbox = calendar_ref.partition("/")[0].strip().lower()
         body = {
             "schedules": [mailbox],
-            "startTime": {"dateTime": start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S"), "timeZone": "UTC"},
-            "endTime": {"dateTime": end.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S"), "timeZone": "UTC"},
+            "startTime": {
+                "dateTime": start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S"),
+                "timeZone": "UTC",
+            },
+            "endTime": {
+                "dateTime": end.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S"),
+                "timeZone": "UTC",
+            },
             "availabilityViewInterval": 15,
         }
-        response = self._request("POST", f"{self._graph}/{user}/calendar/getSchedule", calendar_ref, json=body)
+        response = self._request(
+            "POST", f"{self._graph}/{user}/calendar/getSchedule", calendar_ref, json=body
+        )
         if response.status_code == 404:
             raise CalendarNotFound(f"No mailbox {mailbox} in the tenant")
         if response.status_code >= 300:
-            raise BackendUnavailable(f"Microsoft Graph answered {response.status_code} to getSchedule")
+            raise BackendUnavailable(
+                f"Microsoft Graph answered {response.status_code} to getSchedule"
+            )
         periods = []
         for schedule in _json(response).get("value", []):
             if schedule.get("error"):
-                raise CalendarNotFound(f"No free/busy for {mailbox}: "
-                                       f"{schedule['error'].get('responseCode', 'error')}")
+                raise CalendarNotFound(
+                    f"No free/busy for {mailbox}: {schedule['error'].get('responseCode', 'error')}"
+                )
             for entry in schedule.get("scheduleItems", []):
                 # Only times and status are read; subject and location are dropped here.
                 if str(entry.get("status", "busy")).lower() in NOT_BUSY:
                     continue
                 try:
-                    lo, hi = _parse_instant(entry.get("start"), "start"), _parse_instant(entry.get("end"), "end")
+                    lo, hi = (
+                        _parse_instant(entry.get("start"), "start"),
+                        _parse_instant(entry.get("end"), "end"),
+                    )
                 except ValueError:
                     continue
                 if lo and hi and lo < end and hi > start:
@@ -363,8 +436,11 @@ def _json(response) -> dict:
 
 
 def _ref(event: dict) -> RemoteRef:
-    return RemoteRef(remote_id=event["id"], etag=event.get("@odata.etag") or event.get("changeKey"),
-                     uid=event.get("iCalUId"))
+    return RemoteRef(
+        remote_id=event["id"],
+        etag=event.get("@odata.etag") or event.get("changeKey"),
+        uid=event.get("iCalUId"),
+    )
 
 
 def _escale_id(event: dict) -> str | None:
@@ -372,7 +448,11 @@ def _escale_id(event: dict) -> str | None:
     if match:
         return match.group(1).lower()
     for prop in event.get("singleValueExtendedProperties") or []:
-        if isinstance(prop, dict) and str(prop.get("id", "")).lower() == MARKER_ID.lower() and prop.get("value"):
+        if (
+            isinstance(prop, dict)
+            and str(prop.get("id", "")).lower() == MARKER_ID.lower()
+            and prop.get("value")
+        ):
             return str(prop["value"]).strip().lower()
     return booking_id_from_uid(event.get("uid"))
 
@@ -389,7 +469,9 @@ def _remote_item(event: dict) -> RemoteItem | SkippedItem:
     if start is None:
         return SkippedItem(remote_id=remote_id, reason="no_start")
     organizer = ((event.get("organizer") or {}).get("emailAddress") or {}).get("address")
-    series = event.get("seriesMasterId") if event.get("type") in ("occurrence", "exception") else None
+    series = (
+        event.get("seriesMasterId") if event.get("type") in ("occurrence", "exception") else None
+    )
     return RemoteItem(
         remote_id=remote_id,
         uid=event.get("iCalUId"),
