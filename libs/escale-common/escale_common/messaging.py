@@ -40,6 +40,12 @@ DEFAULT_PREFETCH = 16
 DEFAULT_DELIVERY_LIMIT = 20
 
 
+class DeadLetter(Exception):
+    """Raised by an event handler for a message it can never handle (malformed,
+    unknown shape): the message goes to the dead-letter queue at once, with no
+    retries, and the handler's next message is taken."""
+
+
 def _env_int(name: str, default: int, low: int, high: int) -> int:
     raw = os.environ.get(name, str(default))
     try:
@@ -111,6 +117,15 @@ class QueueConsumer(_NamekoQueueConsumer):
             consumer.on_decode_error = self._on_decode_error
         return consumers
 
+    def reject_message(self, message):
+        """Refuse for good: the broker dead-letters it (or drops it when the
+        queue has no dead-letter exchange)."""
+        if message.channel.connection:
+            try:
+                message.reject(requeue=False)
+            except ConnectionError:  # pragma: no cover - the broker reclaims it anyway
+                pass
+
     def _on_decode_error(self, message, exc):
         log.error("undecodable message rejected (dead-lettered if its queue has a dead-letter exchange)",
                   extra={"routing_key": message.delivery_info.get("routing_key"),
@@ -138,14 +153,23 @@ class Rpc(_NamekoRpc):
 class EventHandler(_NamekoEventHandler):
     """A service-pool event handler on a quorum queue with a dead-letter queue.
 
-    A handler that raises gets its message back (``requeue_on_error``
+    A handler that returns has its message acknowledged; one that raises
+    :class:`DeadLetter` has it dead-lettered at once; one that raises
+    anything else (a store away) gets it back (``requeue_on_error``
     defaults to True here) until the broker's delivery limit dead-letters
-    it; a handler that returns has its message acknowledged."""
+    it."""
 
     queue_consumer = QueueConsumer()
 
     def __init__(self, source_service, event_type, requeue_on_error=True, **kwargs):
+        kwargs.setdefault("expected_exceptions", DeadLetter)
         super().__init__(source_service, event_type, requeue_on_error=requeue_on_error, **kwargs)
+
+    def handle_message_processed(self, message, result=None, exc_info=None):
+        if exc_info is not None and isinstance(exc_info[1], DeadLetter):
+            self.queue_consumer.reject_message(message)
+        else:
+            super().handle_message_processed(message, result, exc_info)
 
     def setup(self):
         super().setup()

@@ -1,0 +1,158 @@
+"""Fault injection under a steady booking load, on two processes of each kind
+(booking, presence, gateway): what a client was told must stay true.
+
+Each test is bounded: the load runs a few seconds, every wait has a timeout.
+The broker restart stops the shared RabbitMQ application for a few seconds
+(``rabbitmqctl stop_app`` / ``start_app``): other test runs on this machine
+see their connections drop and reconnect.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date, timedelta
+
+import amqp
+import httpx
+import pytest
+from kombu import Connection
+
+from .system import System, queue_depth, restarted, wait_until
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def system():
+    installed = System(replicas=2)
+    try:
+        yield installed.start()
+    finally:
+        installed.stop()
+
+
+def test_broker_setup_declares_every_consumer_queue_before_any_service_starts(system):
+    out = system.setup_output
+    for queue in ("rpc-booking", "rpc-presence", "rpc-notify", "dlq-presence", "dlq-notify",
+                  "evt-booking-booking.created--presence.on_booking_created",
+                  "evt-booking-booking.created--notify.on_booking_created"):
+        assert f"broker: {queue}: ready" in out
+    # notify never ran in this install, yet its queue holds the events meant for it.
+    place = system.place(2)
+    token = system.tokens_for(place)[0]
+    before = queue_depth(system.amqp_uri, "evt-booking-booking.created--notify.on_booking_created")
+    answer = httpx.post(f"{system.gateways[0].url}/api/v1/bookings", timeout=15,
+                        json={"resource_id": place.desks[0], "date": (date.today() + timedelta(days=2)).isoformat(), "period": "day"},
+                        headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 201, answer.text
+    wait_until(lambda: queue_depth(system.amqp_uri,
+                                   "evt-booking-booking.created--notify.on_booking_created") == before + 1,
+               20, what="the event kept for notify")
+
+
+def test_kill_9_of_a_booking_process_loses_and_doubles_no_acknowledged_booking(system):
+    place = system.place(16)
+    load = system.load(place).start()
+    try:
+        load.wait_for(10, timeout=30)
+        victim = system.bookings[0]
+        victim.kill()  # SIGKILL: no goodbye to the broker or the database
+        load.wait_for(20, timeout=40)
+    finally:
+        outcomes = load.stop()
+        system.bookings[0] = restarted(victim)
+    statuses = {o.status for o in outcomes}
+    assert statuses <= {201, 503, 504}, f"unexpected answers: {statuses}"
+    acknowledged = load.acknowledged()
+    assert len(acknowledged) >= 30
+    system.assert_every_acknowledged_booking_reached_presence_once(acknowledged)
+
+
+def test_a_poison_message_is_dead_lettered_and_presence_keeps_consuming(system):
+    queue = "evt-booking-booking.created--presence.on_booking_created"
+    before = queue_depth(system.amqp_uri, "dlq-presence")
+    with Connection(system.amqp_uri, connect_timeout=5) as conn:
+        channel = conn.channel()
+        channel.confirm_select()
+        for body in (b"{not json", json.dumps(["not", "an", "event"]).encode()):
+            channel.basic_publish_confirm(
+                amqp.Message(body, content_type="application/json", content_encoding="utf-8", delivery_mode=2),
+                exchange="booking.events", routing_key="booking.created")
+    wait_until(lambda: queue_depth(system.amqp_uri, "dlq-presence") >= before + 2, 30,
+               what="both poison messages in dlq-presence")
+    with Connection(system.amqp_uri, connect_timeout=5) as conn:
+        channel = conn.channel()
+        bodies, deaths = [], []
+        for _ in range(queue_depth(system.amqp_uri, "dlq-presence")):
+            message = channel.basic_get("dlq-presence", no_ack=False)
+            body = message.body
+            bodies.append(body.encode() if isinstance(body, str) else body)
+            deaths.append(message.headers["x-death"][0]["queue"])
+            channel.basic_reject(message.delivery_tag, requeue=True)
+    assert b"{not json" in bodies and b'["not", "an", "event"]' in bodies
+    assert queue in deaths
+    # Nothing of it loops in the queue, and the next real event is applied.
+    wait_until(lambda: queue_depth(system.amqp_uri, queue) == 0, 20, what="the queue drained")
+    place = system.place(2)
+    load = system.load(place).start()
+    try:
+        load.wait_for(2, timeout=30)
+    finally:
+        load.stop()
+    system.assert_every_acknowledged_booking_reached_presence_once(load.acknowledged(), timeout=30)
+
+
+def test_reads_are_served_while_booking_is_down_and_writes_get_a_clear_503(system):
+    place = system.place(2)
+    token = system.tokens_for(place)[0]
+    headers = {"Authorization": f"Bearer {token}", "Accept-Language": "en"}
+    gateway = system.gateways[1].url
+    sites = httpx.get(f"{gateway}/api/v1/sites", headers=headers, timeout=15)
+    assert sites.status_code == 200
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(lambda process: process.stop(), system.bookings))
+    try:
+        again = httpx.get(f"{gateway}/api/v1/sites", headers=headers, timeout=15)
+        assert again.status_code == 200 and again.json() == sites.json()  # the catalogue cache
+        started = time.monotonic()
+        refused = httpx.post(f"{gateway}/api/v1/bookings", headers=headers, timeout=15,
+                             json={"resource_id": place.desks[0], "date": (date.today() + timedelta(days=3)).isoformat(), "period": "day"})
+        assert time.monotonic() - started < 5, "a stopped service must be refused at once, not waited for"
+        assert refused.status_code == 503
+        assert refused.json()["error"] == "service_unavailable"
+        assert "booking" in refused.json()["message"]
+        assert refused.headers.get("Retry-After")
+    finally:
+        with ThreadPoolExecutor(2) as pool:
+            system.bookings[:] = list(pool.map(restarted, system.bookings))
+
+
+def test_a_broker_restart_loses_nothing_and_everyone_reconnects(system):
+    """stop_app/start_app on the shared RabbitMQ: services, gateways and the
+    outbox relay reconnect by themselves; bookings acknowledged before,
+    during and after reach presence, once."""
+    place = system.place(16)
+    load = system.load(place).start()
+    try:
+        load.wait_for(10, timeout=30)
+        subprocess.run(["rabbitmqctl", "-q", "stop_app"], check=True, capture_output=True, timeout=60)
+        try:
+            time.sleep(3)
+        finally:
+            subprocess.run(["rabbitmqctl", "-q", "start_app"], check=True, capture_output=True, timeout=120)
+        restarted = len(load.outcomes)
+        load.wait_for(10, timeout=90)
+    finally:
+        outcomes = load.stop()
+    after = outcomes[restarted:]
+    assert any(o.status == 201 for o in after), "no booking succeeded after the broker came back"
+    statuses = {o.status for o in outcomes}
+    assert statuses <= {201, 503, 504}, f"unexpected answers: {statuses}"
+    for process in system.bookings + system.presences + system.gateways:
+        wait_until(lambda: httpx.get(process.health_url, timeout=2).status_code == 200, 30,
+                   what=f"{process.name} ready again")
+    system.assert_every_acknowledged_booking_reached_presence_once(load.acknowledged(), timeout=90)
+    wait_until(lambda: system.outbox_pending() == 0, 30, what="the outbox drained")
