@@ -17,6 +17,7 @@ from typing import Awaitable, Callable
 from aiohttp import web
 
 from .adapters.tokens import TokenStore
+from .audit import audit_middleware
 from .auth import auth_middleware
 from .catalog_cache import CatalogCache
 from .errors import REQUEST_LIMIT_KEY, error_middleware
@@ -31,6 +32,7 @@ from .middlewares import observe_middleware
 from .presence_read import PresenceReadModel
 from .routes import api, bots, devices, docs, feeds, health
 from .routes import auth as auth_routes
+from .routes import privacy
 from .rpc import RpcClient
 from .settings import Settings
 
@@ -43,7 +45,7 @@ _TASKS_KEY = web.AppKey("background_tasks", list)
 def create_app(settings: Settings) -> web.Application:
     metrics = Metrics()
     app = web.Application(
-        middlewares=[observe_middleware, error_middleware, auth_middleware],
+        middlewares=[observe_middleware, error_middleware, auth_middleware, audit_middleware],
         client_max_size=settings.json_max_size,
     )
     app[SETTINGS_KEY] = settings
@@ -64,6 +66,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_catalog_cache)
     app.cleanup_ctx.append(bots.webhook_guard)
     app.cleanup_ctx.append(devices.device_store)
+    app.cleanup_ctx.append(privacy.privacy_context)  # audit log, erasure, retention
     app.cleanup_ctx.append(feeds.feed_store)
     app[PRESENCE_READ_KEY] = PresenceReadModel(settings.redis_url, settings.presence_redis_prefix,
                                                 registry=metrics.registry)

@@ -36,6 +36,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "fr": "Votre rôle ({role}) ne permet pas cette action.",
         "en": "Your role ({role}) does not allow this action.",
     },
+    "personal_data_no_person": {
+        "fr": "Ce compte n'est lié à aucune personne : il n'a pas de données personnelles à exporter ou effacer.",
+        "en": "This account is not linked to a person: it has no personal data to export or erase.",
+    },
+    "personal_data_other_person": {
+        "fr": "Seul un administrateur peut exporter ou effacer les données d'une autre personne.",
+        "en": "Only an administrator can export or erase another person's data.",
+    },
     "forbidden_site": {
         "fr": "Vous n'administrez pas ce site.",
         "en": "You do not administer this site.",

@@ -9,3 +9,4 @@ api = Registry()
 # Importing the modules registers their operations, in this order in the document.
 from . import bookings, catalog, people, admin, notifications, bots, presence, devices  # noqa: E402,F401
 from . import feeds  # noqa: E402,F401
+from . import privacy  # noqa: E402,F401

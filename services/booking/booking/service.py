@@ -23,14 +23,16 @@ from nameko.web.handlers import http  # noqa: E402
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest  # noqa: E402
 from werkzeug.wrappers import Response  # noqa: E402
 
-from . import catalogue, directory, usecases  # noqa: E402
+from . import catalogue, directory, personal_data, usecases  # noqa: E402
 from .dependencies import OUTBOX_PENDING, OUTBOX_PUBLISHED, Clock, Relay, Store  # noqa: E402
 from .domain.access import Actor  # noqa: E402
-from .domain.errors import EXPECTED  # noqa: E402
+from .domain.errors import EXPECTED, Forbidden  # noqa: E402
 
 log = logging.getLogger(__name__)
 
 command = rpc(expected_exceptions=EXPECTED)
+# The hour (UTC) after which the nightly retention job runs, once a day.
+RETENTION_HOUR = int(os.environ.get("ESCALE_RETENTION_HOUR", "3"))
 
 
 class BookingService:
@@ -163,6 +165,40 @@ class BookingService:
     @command
     def update_contact(self, actor, contact, person_id=None):
         return directory.update_contact(self.store, Actor.from_wire(actor), contact, person_id)
+
+    # -- personal data (GDPR) -------------------------------------------------
+    @command
+    def export_person(self, actor, person_id):
+        pid = personal_data.check_access(Actor.from_wire(actor), person_id)
+        return personal_data.export_person(self.store, pid)
+
+    @command
+    def erase_person(self, actor, person_id):
+        pid = personal_data.check_access(Actor.from_wire(actor), person_id)
+        return personal_data.erase_person(self.store, self.clock(), pid)
+
+    @command
+    def get_retention(self):
+        return personal_data.get_retention(self.store)
+
+    @command
+    def set_retention(self, actor, organisation_id, retention):
+        return personal_data.set_retention(self.store, Actor.from_wire(actor), organisation_id, retention)
+
+    @command
+    def retention_cutoffs(self):
+        return personal_data.retention_cutoffs(self.store, self.clock())
+
+    @command
+    def run_retention(self, actor):
+        """Run the retention job now (an administrator, or the operator's command)."""
+        if Actor.from_wire(actor).role != "admin":
+            raise Forbidden("Only an administrator may run the retention job.")
+        return personal_data.run_retention(self.store, self.clock(), force=True)
+
+    @timer(interval=600)
+    def nightly_retention(self):
+        personal_data.run_retention(self.store, self.clock(), hour=RETENTION_HOUR)
 
     # -- background work ------------------------------------------------------
     # Every 50 ms: an event's latency to tablets and browsers is mostly this

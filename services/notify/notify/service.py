@@ -20,7 +20,7 @@ os.environ.setdefault("PSYCOPG_WAIT_FUNC", "wait_select")
 
 import json  # noqa: E402
 import logging  # noqa: E402
-from datetime import timedelta  # noqa: E402
+from datetime import datetime, timedelta, timezone  # noqa: E402
 
 import eventlet  # noqa: E402
 import psycopg  # noqa: E402
@@ -33,11 +33,11 @@ from nameko.web.handlers import http  # noqa: E402
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest  # noqa: E402
 from werkzeug.wrappers import Response  # noqa: E402
 
-from . import usecases  # noqa: E402
+from . import personal_data, usecases  # noqa: E402
 from .adapters.directory import Directory, resolve_asker  # noqa: E402
 from .dependencies import LEDGER, MESSAGES, Clock, Outside, Store  # noqa: E402
 from .domain.bot import conversation  # noqa: E402
-from .domain.errors import EXPECTED  # noqa: E402
+from .domain.errors import EXPECTED, Forbidden  # noqa: E402
 from .settings import Settings  # noqa: E402
 
 log = logging.getLogger(__name__)
@@ -45,6 +45,8 @@ log = logging.getLogger(__name__)
 # Read once at import: timers' intervals are fixed when the class is made.
 SETTINGS = Settings.from_env()
 RETENTION = timedelta(days=30)
+# The hour (UTC) after which the nightly retention job runs, once a day.
+RETENTION_HOUR = int(os.environ.get("ESCALE_RETENTION_HOUR", "3"))
 
 command = rpc(expected_exceptions=EXPECTED)
 
@@ -122,6 +124,40 @@ class NotifyService:
     @timer(interval=3600)
     def purge(self):
         self.store.purge(self.clock() - RETENTION)
+
+    # -- personal data (GDPR) -----------------------------------------------------------
+    @command
+    def export_person(self, actor, person_id):
+        return personal_data.export_person(self.store, personal_data.check_access(actor, person_id))
+
+    @command
+    def erase_person(self, actor, person_id):
+        return personal_data.erase_person(self.store, personal_data.check_access(actor, person_id))
+
+    @_booking_handler("person.erased")
+    def on_person_erased(self, event):
+        try:
+            personal_data.erase_person(self.store, (event or {}).get("person_id"))
+        except psycopg.OperationalError:
+            eventlet.sleep(1.0)
+            raise
+        except Exception:  # noqa: BLE001 - a payload we cannot use
+            log.exception("person.erased not handled", extra={"event_id": _event_id(event)})
+
+    @command
+    def run_retention(self, actor):
+        """Run the retention job now (an administrator)."""
+        if not isinstance(actor, dict) or actor.get("role") != "admin":
+            raise Forbidden("Only an administrator may run the retention job.")
+        cutoff = datetime.fromisoformat(self.booking.retention_cutoffs()["notification_log"])
+        return personal_data.run_retention(self.store, self.clock(), cutoff, force=True)
+
+    @timer(interval=600)
+    def nightly_retention(self):
+        if self.clock().astimezone(timezone.utc).hour < RETENTION_HOUR:
+            return
+        cutoff = datetime.fromisoformat(self.booking.retention_cutoffs()["notification_log"])
+        personal_data.run_retention(self.store, self.clock(), cutoff, hour=RETENTION_HOUR)
 
     # -- preferences -----------------------------------------------------------------
     @command

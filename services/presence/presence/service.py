@@ -29,7 +29,7 @@ from nameko.web.handlers import http  # noqa: E402
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest  # noqa: E402
 from werkzeug.wrappers import Response  # noqa: E402
 
-from . import usecases  # noqa: E402
+from . import personal_data, usecases  # noqa: E402
 from .dependencies import (  # noqa: E402
     EVENTS, OUTBOX_PENDING, OUTBOX_PUBLISHED, Booking, Clock, Localized, Relay,
     SearchIndex, Stores,
@@ -129,6 +129,31 @@ class PresenceService:
         """Internal: re-read a person from booking's directory (contacts changed)."""
         with self.localized():
             return usecases.refresh_person(self._ports(), person_id, self.clock())
+
+    # -- personal data (GDPR) ---------------------------------------------------------------
+    @command
+    def export_person(self, actor, person_id):
+        with self.localized():
+            pid = personal_data.check_access(Actor.from_wire(actor), person_id)
+            return personal_data.export_person(self._ports(), pid)
+
+    @command
+    def erase_person(self, actor, person_id):
+        with self.localized():
+            pid = personal_data.check_access(Actor.from_wire(actor), person_id)
+            return personal_data.erase_person(self._ports(), self.clock(), pid)
+
+    @booking_event("person.erased")
+    def on_person_erased(self, payload):
+        """Booking erased a person: erase here too (again, harmlessly, after the RPC)."""
+        try:
+            personal_data.erase_person(self._ports(), self.clock(), (payload or {}).get("person_id"))
+        except DomainError:
+            log.warning("person.erased ignored: no person id",
+                        extra={"event_id": (payload or {}).get("event_id")})
+        except TRANSIENT:
+            eventlet.sleep(1)
+            raise
 
     # -- booking events ------------------------------------------------------------------
     @booking_event("booking.created")
