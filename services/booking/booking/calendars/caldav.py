@@ -80,7 +80,12 @@ class CalDAVBackend:
         timeout = int(config.options.get("timeout", 30)) if config.options else 30
         kwargs = {"url": self.base, "timeout": timeout}
         if creds.username:
-            kwargs.update(username=creds.username, password=creds.password or "", auth_type="basic")
+            # Basic auth up front: no unauthenticated probe (one request saved per call).
+            from requests.auth import HTTPBasicAuth
+
+            kwargs["auth"] = HTTPBasicAuth(creds.username, creds.password or "")
+        elif creds.token:
+            kwargs["headers"] = {"Authorization": f"Bearer {creds.token}"}
         self.client = caldav.DAVClient(**kwargs)
         self.calls = 0
 

@@ -48,7 +48,8 @@ import logging
 import re
 import threading
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from exchangelib import (
     DELEGATE,
@@ -114,6 +115,10 @@ SYNC_FIELDS = (
     "datetime_created",
     "size",
     "escale_booking_id",
+    # The zones the organiser wrote the times in: an all-day item's dates only mean something
+    # there (EWS sends midnight in that zone, as UTC).
+    "_start_timezone",
+    "_end_timezone",
 )
 #: Free/busy states that do not block a slot.
 NOT_BUSY = {"Free", "WorkingElsewhere", "NoData"}
@@ -169,6 +174,33 @@ def _plain(value) -> datetime | None:
     if isinstance(value, date):  # all-day items may carry dates
         return datetime.combine(value, time(0), tzinfo=UTC)
     return None
+
+
+def _zone_name(tz) -> str | None:
+    """The IANA name of an exchangelib time zone (it maps Exchange's Windows names)."""
+    return getattr(tz, "key", None) if tz is not None else None
+
+
+def _all_day_bounds(item: CalendarItem) -> tuple[datetime | None, datetime | None]:
+    """Midnight to midnight in the item's zone.
+
+    exchangelib hands all-day items over as dates, the end date inclusive (it
+    takes one day off EWS's exclusive end); the day after it is the end here.
+    """
+    zone_name = _zone_name(item._start_timezone)
+    try:
+        tz = ZoneInfo(zone_name) if zone_name else UTC
+    except (ZoneInfoNotFoundError, ValueError):
+        tz = UTC
+
+    def midnight(value, extra_day: bool) -> datetime | None:
+        if isinstance(value, datetime):  # not converted: keep the instant
+            return _plain(value)
+        if isinstance(value, date):
+            return datetime.combine(value + timedelta(days=extra_day), time(0), tzinfo=tz)
+        return None
+
+    return midnight(item.start, False), midnight(item.end, True)
 
 
 def _utc_timezone() -> TimeZone:
@@ -367,10 +399,12 @@ class EwsBackend:
 
     @staticmethod
     def _remote_item(item: CalendarItem, ical: str | None = None) -> RemoteItem | SkippedItem:
-        start = _plain(item.start)
+        if item.is_all_day:
+            start, end = _all_day_bounds(item)
+        else:
+            start, end = _plain(item.start), _plain(item.end)
         if start is None and ical is None:
             return SkippedItem(remote_id=item.id, reason="unreadable_start")
-        end = _plain(item.end)
         organizer = getattr(item.organizer, "email_address", None) if item.organizer else None
         marker = getattr(item, "escale_booking_id", None)
         return RemoteItem(
@@ -380,6 +414,7 @@ class EwsBackend:
             start=start,
             end=end,
             all_day=bool(item.is_all_day),
+            timezone=_zone_name(item._start_timezone),
             title=item.subject,
             organiser_email=organizer,
             created=_plain(item.datetime_created),

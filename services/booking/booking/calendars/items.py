@@ -226,6 +226,8 @@ def _bad_times(event) -> str | None:
         tzid = getattr(prop, "params", {}).get("TZID")
         if isinstance(value, datetime) and value.tzinfo is None and tzid:
             return "unknown_timezone"
+    if "DTEND" not in event and "DURATION" not in event and isinstance(event.decoded("DTSTART"), datetime):
+        return "missing_end"  # RFC 5545: it ends when it starts, so it blocks nothing
     return None
 
 

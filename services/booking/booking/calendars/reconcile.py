@@ -51,6 +51,8 @@ class PullDecision:
 
 
 def decide_pull(occ: Occurrence, link: Link | None) -> PullDecision:
+    if link is not None and link.state == "gone":
+        link = None  # seen again (back inside the horizon, or recreated): a new meeting
     if link is None:
         if occ.escale_booking_id:
             return PullDecision(ADOPT, "escale_item_without_link")

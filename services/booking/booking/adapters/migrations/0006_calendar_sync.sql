@@ -1,4 +1,4 @@
--- depends: 0005_device_actions
+-- depends: 0005_device_actions 0010_walk_in_and_desk_deadline 0008_personal_data
 -- Calendar sync (issue 7): which calendar server each site talks to, which
 -- remote calendar mirrors which room, which calendar tells an agent's busy
 -- times, where each calendar's incremental sync stands, and which remote item
@@ -7,6 +7,15 @@
 -- Credentials are never stored here: a connection names a reference
 -- (``credentials_ref``) and the booking service reads
 -- ESCALE_CALENDAR_<REF>_USERNAME / _PASSWORD / ... from its environment.
+
+-- A meeting put in a room's calendar by someone Escale does not know (a
+-- visitor, an external organiser) still blocks the room: such a booking has
+-- no owner, like a walk-in at the door (0010). Its organiser's address is
+-- kept on its calendar_link. (Runs after 0010 and 0008, which shaped this
+-- constraint before: walk-ins and anonymised bookings keep their exemption.)
+ALTER TABLE booking DROP CONSTRAINT IF EXISTS booking_owner_unless_tablet;
+ALTER TABLE booking ADD CONSTRAINT booking_owner_unless_tablet
+    CHECK (person_id IS NOT NULL OR source IN ('tablet', 'calendar') OR anonymised_at IS NOT NULL);
 
 CREATE TABLE calendar_connection (
     site_id            uuid PRIMARY KEY REFERENCES site (id),

@@ -1,0 +1,250 @@
+"""Calendar sync use cases: configure a site's connection and mappings, run rounds.
+
+Rounds run from the service's timer (``sync_due``: every due site, once
+across replicas thanks to a lease claimed with SKIP LOCKED) or when an admin
+asks (``sync_now``). Backends are built from a connection's row and cached
+per configuration in a ``BackendPool``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+from ..adapters.calendar_store import CalendarState
+from ..adapters.store import BookingStore, plain
+from ..domain import errors
+from ..domain.access import Actor, require_manager
+from .backend import BACKENDS, BackendConfig, CalendarBackend, build_backend
+from .sync import run_site
+
+LEASE = timedelta(minutes=10)
+CONNECTION_FIELDS = {"backend", "url", "credentials_ref", "options", "dry_run", "enabled",
+                     "interval_seconds", "fallback_person_id"}
+SECRET_WORDS = ("password", "secret", "token", "key")
+REF_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+MAX_CALENDAR_REF = 1000
+
+
+class BackendPool:
+    """One backend per site configuration, reused across rounds (sessions, pools)."""
+
+    def __init__(self, env=None, factory=build_backend):
+        import os
+
+        self.env = os.environ if env is None else env
+        self.factory = factory
+        self.cache: dict[tuple, CalendarBackend] = {}
+
+    def get(self, connection: dict) -> CalendarBackend:
+        key = (connection["site_id"], connection["backend"], connection["url"], connection["credentials_ref"],
+               json.dumps(connection["options"] or {}, sort_keys=True), connection["dry_run"])
+        backend = self.cache.get(key)
+        if backend is None:
+            for old in [k for k in self.cache if k[0] == connection["site_id"]]:
+                del self.cache[old]
+            config = BackendConfig(name=connection["backend"], url=connection["url"],
+                                   credentials_ref=connection["credentials_ref"],
+                                   options=connection["options"] or {}, dry_run=connection["dry_run"])
+            backend = self.cache[key] = self.factory(config, self.env)
+        return backend
+
+
+# -- rounds ------------------------------------------------------------------------
+
+
+def sync_due(store: BookingStore, backends: BackendPool, now: datetime, limit: int = 20) -> list[dict]:
+    """Run every site whose turn has come (at most ``limit``), each once across replicas."""
+    runs = []
+    for _ in range(limit):
+        with store.unit(transaction=False) as unit:
+            connection = CalendarState(unit.conn).claim(now, LEASE)
+        if connection is None:
+            break
+        runs.append(_run(store, backends, connection, now, "timer"))
+    return runs
+
+
+def sync_now(store: BookingStore, backends: BackendPool, now: datetime, actor: Actor, site_id: str) -> dict:
+    site_id = _uuid(site_id, "site_id")
+    require_manager(actor, site_id)
+    with store.unit(transaction=False) as unit:
+        cal = CalendarState(unit.conn)
+        if cal.connection(site_id) is None:
+            raise errors.NotFound("This site has no calendar connection.", field="site_id")
+        connection = cal.claim(now, LEASE, site_id=site_id)
+    if connection is None:
+        raise errors.InvalidState("A sync of this site is already under way, or its sync is turned off.",
+                                  status="running")
+    return _run(store, backends, connection, now, "manual")
+
+
+def _run(store, backends, connection, now, trigger) -> dict:
+    try:
+        backend = backends.get(connection)
+    except Exception as exc:  # noqa: BLE001 - a bad configuration is recorded, not raised
+        with store.unit(transaction=False) as unit:
+            cal = CalendarState(unit.conn)
+            run_id = cal.start_run(connection["site_id"], trigger, now)
+            run = cal.finish_run(run_id, "failed", 0, {}, f"{type(exc).__name__}: {exc}"[:500], now)
+            cal.release(connection["site_id"])
+        return plain(run)
+    return plain(run_site(store, backend, connection, now, trigger))
+
+
+# -- configuration ---------------------------------------------------------------------
+
+
+def get_settings(store: BookingStore, actor: Actor, site_id: str) -> dict:
+    site_id = _uuid(site_id, "site_id")
+    require_manager(actor, site_id)
+    with store.unit(transaction=False) as unit:
+        unit.site_row(site_id)
+        cal = CalendarState(unit.conn)
+        connection = cal.connection(site_id)
+        return plain({
+            "site_id": site_id,
+            "connection": _connection_view(connection) if connection else None,
+            "rooms": [{"resource_id": r["resource_id"], "name": r["resource_name"],
+                       "calendar_ref": r["calendar_ref"], "synced_at": r["token_at"],
+                       "last_full_at": r["last_full_at"], "last_error": r["last_error"]}
+                      for r in cal.rooms(site_id)] if connection else [],
+            "people": [{"person_id": p["person_id"], "calendar_ref": p["calendar_ref"]}
+                       for p in cal.people(site_id)] if connection else [],
+            "runs": cal.runs(site_id, 10) if connection else [],
+        })
+
+
+def set_connection(store: BookingStore, actor: Actor, site_id: str, data) -> dict:
+    site_id = _uuid(site_id, "site_id")
+    require_manager(actor, site_id)
+    cleaned = _validate_connection(data)
+    with store.unit() as unit:
+        unit.site_row(site_id)
+        if cleaned["fallback_person_id"]:
+            unit.person(cleaned["fallback_person_id"])
+        return plain(_connection_view(CalendarState(unit.conn).save_connection(site_id, cleaned)))
+
+
+def delete_connection(store: BookingStore, actor: Actor, site_id: str) -> dict:
+    site_id = _uuid(site_id, "site_id")
+    require_manager(actor, site_id)
+    with store.unit() as unit:
+        if not CalendarState(unit.conn).delete_connection(site_id):
+            raise errors.NotFound("This site has no calendar connection.", field="site_id")
+    return {"site_id": site_id, "deleted": True}
+
+
+def map_room(store: BookingStore, actor: Actor, resource_id: str, calendar_ref: str | None) -> dict:
+    resource_id = _uuid(resource_id, "resource_id")
+    with store.unit() as unit:
+        resource = unit.resource_row(resource_id)
+        site_id = str(resource["site_id"])
+        require_manager(actor, site_id)
+        if resource["kind"] != "room":
+            raise errors.Invalid("Only a room is mirrored in a calendar.", field="resource_id")
+        cal = CalendarState(unit.conn)
+        if calendar_ref is None:
+            if not cal.unmap_room(resource_id):
+                raise errors.NotFound("This room has no calendar.", field="resource_id")
+            return {"resource_id": resource_id, "calendar_ref": None}
+        if cal.connection(site_id) is None:
+            raise errors.InvalidState("Connect the site to a calendar server first.", status="no_connection")
+        cal.map_room(site_id, resource_id, _calendar_ref(calendar_ref))
+        return {"resource_id": resource_id, "site_id": site_id, "calendar_ref": calendar_ref}
+
+
+def map_person(store: BookingStore, actor: Actor, person_id: str, site_id: str | None,
+               calendar_ref: str | None) -> dict:
+    person_id = _uuid(person_id, "person_id")
+    with store.unit() as unit:
+        unit.person(person_id)
+        cal = CalendarState(unit.conn)
+        if calendar_ref is None:
+            require_manager(actor, _uuid(site_id, "site_id") if site_id else None)
+            if not cal.unmap_person(person_id):
+                raise errors.NotFound("This person's calendar is not read.", field="person_id")
+            return {"person_id": person_id, "calendar_ref": None}
+        site_id = _uuid(site_id, "site_id")
+        require_manager(actor, site_id)
+        if cal.connection(site_id) is None:
+            raise errors.InvalidState("Connect the site to a calendar server first.", status="no_connection")
+        cal.map_person(site_id, person_id, _calendar_ref(calendar_ref))
+        return {"person_id": person_id, "site_id": site_id, "calendar_ref": calendar_ref}
+
+
+def list_runs(store: BookingStore, actor: Actor, site_id: str, limit: int = 20) -> list[dict]:
+    site_id = _uuid(site_id, "site_id")
+    require_manager(actor, site_id)
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 200:
+        raise errors.Invalid("limit must be from 1 to 200.", field="limit")
+    with store.unit(transaction=False) as unit:
+        return plain(CalendarState(unit.conn).runs(site_id, limit))
+
+
+# -- validation ------------------------------------------------------------------------
+
+
+def _validate_connection(data) -> dict:
+    if not isinstance(data, dict):
+        raise errors.Invalid("The connection must be an object.", field=None)
+    for name in data:
+        if name not in CONNECTION_FIELDS:
+            if any(word in name.lower() for word in SECRET_WORDS):
+                raise errors.Invalid("Credentials are never stored: give credentials_ref and set "
+                                     "ESCALE_CALENDAR_<REF>_* in the booking service's environment.",
+                                     field=name)
+            raise errors.Invalid(f"Unknown field {name!r}.", field=name)
+    backend = data.get("backend")
+    if backend not in BACKENDS:
+        raise errors.Invalid(f"backend must be one of {', '.join(sorted(BACKENDS))}.", field="backend")
+    url = data.get("url")
+    if backend != "none":
+        if not isinstance(url, str) or urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc:
+            raise errors.Invalid("url must be an http(s) address.", field="url")
+        if "@" in urlsplit(url).netloc:
+            raise errors.Invalid("Put no credentials in the url: use credentials_ref.", field="url")
+    ref = data.get("credentials_ref")
+    if ref is not None and (not isinstance(ref, str) or not REF_RE.match(ref)):
+        raise errors.Invalid("credentials_ref is 1 to 64 letters, digits, - or _.", field="credentials_ref")
+    options = data.get("options") or {}
+    if not isinstance(options, dict):
+        raise errors.Invalid("options must be an object.", field="options")
+    for name in options:
+        if any(word in str(name).lower() for word in SECRET_WORDS):
+            raise errors.Invalid("Credentials are never stored: use credentials_ref.", field="options")
+    interval = data.get("interval_seconds", 60)
+    if isinstance(interval, bool) or not isinstance(interval, int) or not 5 <= interval <= 86400:
+        raise errors.Invalid("interval_seconds must be from 5 to 86400.", field="interval_seconds")
+    for name in ("dry_run", "enabled"):
+        if name in data and not isinstance(data[name], bool):
+            raise errors.Invalid(f"{name} must be true or false.", field=name)
+    fallback = data.get("fallback_person_id")
+    return {
+        "backend": backend, "url": url if backend != "none" else None, "credentials_ref": ref,
+        "options": options, "dry_run": data.get("dry_run", False), "enabled": data.get("enabled", True),
+        "interval_seconds": interval,
+        "fallback_person_id": _uuid(fallback, "fallback_person_id") if fallback else None,
+    }
+
+
+def _connection_view(row: dict) -> dict:
+    return {k: row[k] for k in ("site_id", "backend", "url", "credentials_ref", "options", "dry_run",
+                                "enabled", "interval_seconds", "fallback_person_id", "next_run_at")}
+
+
+def _calendar_ref(value) -> str:
+    if not isinstance(value, str) or not value.strip() or len(value) > MAX_CALENDAR_REF:
+        raise errors.Invalid("calendar_ref is a non-empty text of at most 1000 characters.",
+                             field="calendar_ref")
+    return value.strip()
+
+
+def _uuid(value, field_name: str) -> str:
+    try:
+        return str(uuid.UUID(str(value)))
+    except (ValueError, TypeError, AttributeError):
+        raise errors.Invalid(f"{field_name} must be an id.", field=field_name) from None
