@@ -70,6 +70,20 @@ class Relay(DependencyProvider):
         return self.relay
 
 
+class CalendarBackends(DependencyProvider):
+    """Calendar backends of this container, one per site configuration,
+    built on first use from the connection row and the environment
+    (credentials by reference: ESCALE_CALENDAR_<REF>_*)."""
+
+    def setup(self):
+        from .calendars.usecases import BackendPool
+
+        self.pool = BackendPool()
+
+    def get_dependency(self, worker_ctx):
+        return self.pool
+
+
 class Clock(DependencyProvider):
     """The current time, aware; one place to change it in tests."""
 

@@ -24,7 +24,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest  # noqa: E402
 from werkzeug.wrappers import Response  # noqa: E402
 
 from . import catalogue, directory, personal_data, usecases  # noqa: E402
-from .dependencies import OUTBOX_PENDING, OUTBOX_PUBLISHED, Clock, Relay, Store  # noqa: E402
+from .calendars import usecases as calendar_sync  # noqa: E402
+from .dependencies import OUTBOX_PENDING, OUTBOX_PUBLISHED, CalendarBackends, Clock, Relay, Store  # noqa: E402
 from .domain.access import Actor  # noqa: E402
 from .domain.errors import EXPECTED, Forbidden  # noqa: E402
 
@@ -42,6 +43,7 @@ class BookingService:
     relay = Relay()
     clock = Clock()
     metrics = EntrypointMetrics("booking")
+    calendars = CalendarBackends()
 
     # -- bookings -----------------------------------------------------------
     @rpc(expected_exceptions=EXPECTED, sensitive_arguments=("request.title",))
@@ -199,6 +201,41 @@ class BookingService:
     @timer(interval=600)
     def nightly_retention(self):
         personal_data.run_retention(self.store, self.clock(), hour=RETENTION_HOUR)
+
+    # -- calendar sync (admins; see calendars/usecases.py) -------------------------
+    @command
+    def calendar_settings(self, actor, site_id):
+        return calendar_sync.get_settings(self.store, Actor.from_wire(actor), site_id)
+
+    @command
+    def set_calendar_connection(self, actor, site_id, connection):
+        return calendar_sync.set_connection(self.store, Actor.from_wire(actor), site_id, connection)
+
+    @command
+    def delete_calendar_connection(self, actor, site_id):
+        return calendar_sync.delete_connection(self.store, Actor.from_wire(actor), site_id)
+
+    @command
+    def map_room_calendar(self, actor, resource_id, calendar_ref=None):
+        return calendar_sync.map_room(self.store, Actor.from_wire(actor), resource_id, calendar_ref)
+
+    @command
+    def map_person_calendar(self, actor, person_id, site_id=None, calendar_ref=None):
+        return calendar_sync.map_person(self.store, Actor.from_wire(actor), person_id, site_id, calendar_ref)
+
+    @command
+    def calendar_runs(self, actor, site_id, limit=20):
+        return calendar_sync.list_runs(self.store, Actor.from_wire(actor), site_id, limit)
+
+    @command
+    def sync_now(self, actor, site_id):
+        return calendar_sync.sync_now(self.store, self.calendars, self.clock(), Actor.from_wire(actor), site_id)
+
+    # Each site's round runs when due (its interval), on one replica at a time
+    # (a lease claimed with SKIP LOCKED); a tick with nothing due is one query.
+    @timer(interval=5)
+    def sync_calendars(self):
+        calendar_sync.sync_due(self.store, self.calendars, self.clock())
 
     # -- background work ------------------------------------------------------
     # Every 50 ms: an event's latency to tablets and browsers is mostly this
