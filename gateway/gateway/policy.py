@@ -60,6 +60,7 @@ class Action(str, Enum):
     READ_AUDIT = "audit.read"                      # the audit log (admin)
     OWN_FEEDS = "feeds.own"                     # one's own iCalendar subscription URLs
     ROOM_FEEDS = "feeds.rooms"                  # a room's iCalendar subscription URLs (its site)
+    MANAGE_CALENDARS = "calendars.manage"       # a site's calendar sync: connection, mappings, sync now
 
 
 _READS = {Action.READ_ME, Action.READ_CATALOG, Action.READ_AVAILABILITY, Action.READ_PEOPLE,
@@ -72,6 +73,8 @@ _OWN_BOOKINGS = {Action.BOOK, Action.READ_BOOKINGS, Action.CANCEL_BOOKING, Actio
                  Action.NOTIFY_PREFERENCES}
 _SITE_ADMIN = {Action.BOOK_FOR_OTHERS, Action.MANAGE_CATALOG, Action.MANAGE_RULES,
                Action.IMPORT_RESOURCES, Action.ROOM_FEEDS}
+
+_SITE_ADMIN |= {Action.MANAGE_CALENDARS}
 
 ALLOWED: dict[Role, frozenset[Action]] = {
     Role.AGENT: frozenset(_READS | _OWN_BOOKINGS | _OWN_PRESENCE),

@@ -62,6 +62,18 @@ def _give_subject_data(api, place, subject, colleague, admin, booking_db_url):
             "feed": feed.json()["id"]}
 
 
+def _calendar_traces(booking_db_url, place, subject):
+    """Calendar sync's records naming the subject (made straight in its tables)."""
+    with psycopg.connect(booking_db_url) as conn:
+        conn.execute("INSERT INTO calendar_connection (site_id, backend, enabled, fallback_person_id) "
+                     "VALUES (%s, 'none', false, %s)", (place.site_id, subject["id"]))
+        conn.execute("INSERT INTO calendar_person (person_id, site_id, calendar_ref) VALUES (%s, %s, %s)",
+                     (subject["id"], place.site_id, f"cal-{subject['tag']}"))
+        conn.execute("INSERT INTO calendar_link (resource_id, remote_id, origin, organiser_email) "
+                     "VALUES (%s, %s, 'remote', %s)", (place.rooms[0], f"remote-{subject['tag']}",
+                                                       subject["email"].upper()))
+
+
 def _messages_recorded(notify_db_url, pid):
     with psycopg.connect(notify_db_url) as conn:
         n = conn.execute("SELECT count(*) FROM delivery WHERE person_id = %s", (pid,)).fetchone()[0]
@@ -132,6 +144,7 @@ def test_erasure_leaves_nothing_naming_the_person(api, place, subject, colleague
                                                    gateway_db_url, presence_db_url, notify_db_url,
                                                    redis_prefix):
     ids = _give_subject_data(api, place, subject, colleague, admin, booking_db_url)
+    _calendar_traces(booking_db_url, place, subject)
     eventually(lambda: _messages_recorded(notify_db_url, subject["id"]))
     now = datetime.now(timezone.utc)
     occupancy = _occupancy(booking_db_url, place.site_id, now)

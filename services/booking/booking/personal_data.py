@@ -9,8 +9,10 @@
   presence and the tablets free the place and nobody is mailed); past
   bookings are kept for occupancy statistics but detached from the person
   (``person_id`` NULL, title cleared, ``anonymised_at`` set); series,
-  idempotency keys, team memberships and the person row are deleted; the
-  outbox keeps no copy of their name or email. ``person.erased`` is
+  idempotency keys, team memberships, the calendar that tells their busy
+  times and the person row are deleted, their address as a calendar
+  meeting's organiser is forgotten; the outbox keeps no copy of their name
+  or email. ``person.erased`` is
   published so other services and caches drop the person. Idempotent.
 * ``run_retention``: bookings that ended before their organisation's
   cut-off are deleted, old published events and idempotency keys too;
@@ -63,12 +65,22 @@ def export_person(store: BookingStore, person_id: str) -> dict:
         keys = conn.execute(
             "SELECT key, created_at FROM idempotency_key WHERE person_id = %s ORDER BY created_at",
             (pid,)).fetchall()
+        calendars = []
+        if _has_table(conn, "calendar_person"):
+            calendars = conn.execute(
+                "SELECT site_id, calendar_ref, busy_at FROM calendar_person WHERE person_id = %s",
+                (pid,)).fetchall()
     return {
         "directory_entry": entries[0] if entries else None,
         "bookings": bookings,
         "series": plain(series),
         "idempotency_keys": plain(keys),
+        "busy_calendars": plain(calendars),
     }
+
+
+def _has_table(conn, name: str) -> bool:
+    return conn.execute("SELECT to_regclass(%s) IS NOT NULL AS present", (name,)).fetchone()["present"]
 
 
 # --- erasure --------------------------------------------------------------------------------
@@ -106,6 +118,12 @@ def erase_person(store: BookingStore, now: datetime, person_id: str) -> dict:
         conn.execute("DELETE FROM idempotency_key WHERE person_id = %s", (pid,))
         scrubbed = _scrub_outbox(conn, pid, person, language)
         if person is not None:
+            if _has_table(conn, "calendar_link"):
+                # calendar_person goes with the person row (ON DELETE CASCADE)
+                conn.execute("UPDATE calendar_connection SET fallback_person_id = NULL "
+                             "WHERE fallback_person_id = %s", (pid,))
+                conn.execute("UPDATE calendar_link SET organiser_email = NULL "
+                             "WHERE lower(organiser_email) = lower(%s)", (person["email"],))
             conn.execute("DELETE FROM team_member WHERE person_id = %s", (pid,))
             conn.execute("DELETE FROM person WHERE id = %s", (pid,))
             unit.enqueue({"v": events.VERSION, "event_id": str(uuid.uuid4()), "type": PERSON_ERASED,
