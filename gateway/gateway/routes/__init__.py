@@ -10,3 +10,4 @@ api = Registry()
 from . import bookings, catalog, people, admin, notifications, bots, presence, devices  # noqa: E402,F401
 from . import feeds  # noqa: E402,F401
 from . import privacy  # noqa: E402,F401
+from . import calendars  # noqa: E402,F401
