@@ -32,6 +32,8 @@ from .middlewares import observe_middleware
 from .presence_read import PresenceReadModel
 from .routes import api, bots, devices, docs, feeds, health
 from .routes import auth as auth_routes
+from .routes import plans
+from .routes import web as web_app
 from .routes import privacy
 from .rpc import RpcClient
 from .settings import Settings
@@ -68,6 +70,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(devices.device_store)
     app.cleanup_ctx.append(privacy.privacy_context)  # audit log, erasure, retention
     app.cleanup_ctx.append(feeds.feed_store)
+    app.cleanup_ctx.append(plans.plan_store)
     app[PRESENCE_READ_KEY] = PresenceReadModel(settings.redis_url, settings.presence_redis_prefix,
                                                 registry=metrics.registry)
     authenticate, recheck = authenticator(app)
@@ -87,6 +90,7 @@ def create_app(settings: Settings) -> web.Application:
     feeds.install_public(app)
     health.install(app)
     auth_routes.install(app)
+    web_app.install(app)
     return app
 
 

@@ -321,6 +321,23 @@ MESSAGES: dict[str, dict[str, str]] = {
         "fr": "Annulé : {summary}",
         "en": "Cancelled: {summary}",
     },
+    # floor plans (routes/plans.py)
+    "floor_not_found": {"fr": "Étage inconnu.", "en": "Unknown floor."},
+    "plan_not_found": {"fr": "Cet étage n'a pas de plan.", "en": "This floor has no plan."},
+    "plan_empty": {"fr": "Le fichier du plan est vide.", "en": "The plan file is empty."},
+    "plan_too_large": {"fr": "Le plan dépasse 5 Mo.", "en": "The plan is larger than 5 MB."},
+    "plan_type": {"fr": "Un plan est une image SVG ou PNG.", "en": "A plan is an SVG or PNG image."},
+    "plan_unreadable": {"fr": "Cette image SVG ou PNG est illisible.",
+                        "en": "This SVG or PNG image cannot be read."},
+    "plan_unsafe": {"fr": "Ce SVG contient des scripts, des événements ou des liens externes : "
+                          "enregistrez un dessin simple.",
+                    "en": "This SVG holds scripts, event handlers or external links: save a plain "
+                          "drawing."},
+    "plan_no_size": {"fr": "Ce SVG n'indique pas sa taille (viewBox ou width/height).",
+                     "en": "This SVG does not give its size (viewBox or width/height)."},
+    # occupancy report (routes/reports.py)
+    "report_period": {"fr": "La période va de 1 à 366 jours, « to » après « from ».",
+                      "en": "The period is 1 to 366 days long, 'to' after 'from'."},
 }
 
 

@@ -53,6 +53,7 @@ class Action(str, Enum):
     MANAGE_NOTIFICATIONS = "notify.manage"      # dead letters, chat identities (admin)
     MANAGE_DEVICES = "devices.manage"           # pair, list and revoke door tablets (admin)
     DISPLAY = "display.use"                     # a door tablet's own room (device)
+    READ_REPORTS = "reports.read"               # occupancy reports of one's sites (admins)
     EXPORT_OWN_DATA = "personal_data.export_own"   # download what Escale holds about me (GDPR)
     ERASE_OWN_DATA = "personal_data.erase_own"     # erase it
     MANAGE_PERSONAL_DATA = "personal_data.manage"  # export or erase anyone's (admin, audited)
@@ -72,7 +73,7 @@ _OWN_PRESENCE |= {Action.EXPORT_OWN_DATA, Action.ERASE_OWN_DATA}
 _OWN_BOOKINGS = {Action.BOOK, Action.READ_BOOKINGS, Action.CANCEL_BOOKING, Action.CHECK_IN,
                  Action.NOTIFY_PREFERENCES}
 _SITE_ADMIN = {Action.BOOK_FOR_OTHERS, Action.MANAGE_CATALOG, Action.MANAGE_RULES,
-               Action.IMPORT_RESOURCES, Action.ROOM_FEEDS}
+               Action.IMPORT_RESOURCES, Action.READ_REPORTS, Action.ROOM_FEEDS}
 
 _SITE_ADMIN |= {Action.MANAGE_CALENDARS}
 

@@ -95,6 +95,11 @@ class BookingService:
         return usecases.feed_bookings(self.store, start, end, person_id, resource_id,
                                       cancelled_since, limit)
 
+    @rpc(expected_exceptions=EXPECTED)
+    def occupancy_report(self, actor, site_id, start, end, kind="desk"):
+        return usecases.occupancy_report(self.store, self.clock(), Actor.from_wire(actor), site_id,
+                                         start, end, kind)
+
     @command
     def availability(self, actor, **query):
         return usecases.availability(self.store, self.clock(), Actor.from_wire(actor), **query)

@@ -365,6 +365,35 @@ def feed_bookings(store: BookingStore, start: str, end: str, person_id: str | No
     return {"items": items, "truncated": len(items) == limit}
 
 
+def occupancy_report(store: BookingStore, now: datetime, actor: Actor, site_id: str, start: str,
+                     end: str, kind: str = "desk") -> dict:
+    """Booked vs checked in per day and zone, no-shows and busiest weekdays of a
+    site from ``start`` to ``end`` (local dates, both included); its managers only."""
+    from datetime import date, time
+    from zoneinfo import ZoneInfo
+
+    from .domain.access import require_manager
+    from .domain.occupancy import MAX_DAYS, Row, build_report
+
+    require_manager(actor, site_id)
+    if kind not in ("desk", "room", "equipment"):
+        raise errors.Invalid("kind must be desk, room or equipment.", field="kind")
+    try:
+        first, last = date.fromisoformat(start), date.fromisoformat(end)
+    except (TypeError, ValueError):
+        raise errors.Invalid("start and end are dates, YYYY-MM-DD.", field="start") from None
+    if last < first or (last - first).days >= MAX_DAYS:
+        raise errors.Invalid(f"Ask for 1 to {MAX_DAYS} days, end on or after start.", field="end")
+    with store.unit(transaction=False) as unit:
+        tz = ZoneInfo(unit.site(site_id).timezone)
+        rows, zones = unit.occupancy(
+            site_id, datetime.combine(first, time.min, tz) - timedelta(days=1),
+            datetime.combine(last, time.min, tz) + timedelta(days=2), kind)
+    rows = [Row(start=r["start"], end=r["end"], status=r["status"], checked_in=r["checked_in"],
+                zone_id=str(r["zone_id"]) if r["zone_id"] else None) for r in rows]
+    return build_report(rows, first, last, tz, now, zones)
+
+
 def release_no_shows(store: BookingStore, now: datetime, limit: int = 200) -> int:
     """Free what was booked and never checked in ("ghost meetings"), once,
     whatever the number of booking processes (rows claimed with SKIP LOCKED).

@@ -501,6 +501,19 @@ class Unit:
         rows = self._all(BOOKING_SELECT + where + " ORDER BY lower(b.during) LIMIT %s", [*params, limit])
         return [booking_dict(r) for r in rows]
 
+    def occupancy(self, site_id: str, start, end, kind: str) -> tuple[list[dict], dict[str, dict]]:
+        """Bookings of a kind starting in [start, end) at a site (any status), and the site's zones."""
+        rows = self._all(
+            "SELECT lower(b.during) AS start, upper(b.during) AS \"end\", b.status, "
+            "b.checked_in_at IS NOT NULL AS checked_in, r.zone_id "
+            "FROM booking b JOIN resource r ON r.id = b.resource_id "
+            "WHERE r.site_id = %s AND b.resource_kind = %s AND lower(b.during) >= %s "
+            "AND lower(b.during) < %s", (site_id, kind, start, end))
+        zones = self._all(
+            "SELECT z.id, z.code, z.name FROM zone z JOIN floor f ON f.id = z.floor_id "
+            "JOIN building bd ON bd.id = f.building_id WHERE bd.site_id = %s", (site_id,))
+        return rows, {str(z["id"]): {"code": z["code"], "name": z["name"]} for z in zones}
+
     def series_from(self, series_id: str, start: str) -> list[dict]:
         """Active bookings of a series starting at or after ``start``, locked."""
         rows = self._all(
