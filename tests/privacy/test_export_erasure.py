@@ -145,6 +145,9 @@ def test_erasure_leaves_nothing_naming_the_person(api, place, subject, colleague
                                                    redis_prefix):
     ids = _give_subject_data(api, place, subject, colleague, admin, booking_db_url)
     _calendar_traces(booking_db_url, place, subject)
+    with psycopg.connect(gateway_db_url) as conn:  # the subject uploaded the floor plan
+        conn.execute("INSERT INTO floor_plan (floor_id, content_type, width, height, data, sha256, updated_by) "
+                     "VALUES (%s, 'image/svg+xml', 100, 60, '<svg/>', 'x', %s)", (place.floor_id, subject["email"]))
     eventually(lambda: _messages_recorded(notify_db_url, subject["id"]))
     now = datetime.now(timezone.utc)
     occupancy = _occupancy(booking_db_url, place.site_id, now)

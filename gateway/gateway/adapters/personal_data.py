@@ -4,9 +4,9 @@
 Export gives metadata only, never a secret (no token hash, no ID token).
 Erasure deletes the person's tokens and sessions (a deletion notifies every
 gateway, so they are refused at once) and their calendar feeds, forgets
-them as the creator of other feeds, and deletes Redis keys naming them or
-their tokens. Audit entries stay: they hold ids only and follow the
-audit-log retention period.
+them as the creator of other feeds and as the uploader of floor plans, and
+deletes Redis keys naming them or their tokens. Audit entries stay: they
+hold ids only and follow the audit-log retention period.
 """
 
 from __future__ import annotations
@@ -52,9 +52,14 @@ class PersonRecords:
                 cur = await conn.execute(
                     "SELECT * FROM feed_token WHERE person_id = %s ORDER BY created_at", (person_id,))
                 feeds = [_plain(r) for r in await cur.fetchall()]
+            plans = []
+            if email and await _has_table(conn, "floor_plan"):
+                cur = await conn.execute("SELECT floor_id, updated_at FROM floor_plan "
+                                         "WHERE lower(updated_by) = lower(%s)", (email,))
+                plans = [_plain(r) for r in await cur.fetchall()]
         return {"api_tokens": [t for t in tokens if t.get("kind", "api") != "session"],
                 "sessions": [t for t in tokens if t.get("kind") == "session"],
-                "calendar_feeds": feeds}
+                "calendar_feeds": feeds, "floor_plans_uploaded": plans}
 
     async def erase(self, person_id: uuid.UUID, email: str | None) -> dict:
         async with self._pool.connection() as conn:
@@ -69,6 +74,9 @@ class PersonRecords:
                     feeds = cur.rowcount
                     await conn.execute("UPDATE feed_token SET created_by = NULL WHERE created_by = %s",
                                        (person_id,))
+                if email and await _has_table(conn, "floor_plan"):
+                    await conn.execute("UPDATE floor_plan SET updated_by = '' "
+                                       "WHERE lower(updated_by) = lower(%s)", (email,))
         return {"tokens": token_ids, "feeds": feeds}
 
 
