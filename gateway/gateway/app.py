@@ -30,6 +30,8 @@ from .live_sources import SOURCES, allow_topic, authenticator, read_model_source
 from .metrics import Metrics
 from .middlewares import observe_middleware
 from .presence_read import PresenceReadModel
+from . import security
+from .ratelimit import rate_limit_middleware
 from .routes import api, bots, devices, docs, feeds, health
 from .routes import auth as auth_routes
 from .routes import plans
@@ -47,7 +49,8 @@ _TASKS_KEY = web.AppKey("background_tasks", list)
 def create_app(settings: Settings) -> web.Application:
     metrics = Metrics()
     app = web.Application(
-        middlewares=[observe_middleware, error_middleware, auth_middleware, audit_middleware],
+        middlewares=[observe_middleware, security.headers_middleware(settings), error_middleware,
+                     rate_limit_middleware, auth_middleware, audit_middleware],
         client_max_size=settings.json_max_size,
     )
     app[SETTINGS_KEY] = settings
@@ -64,6 +67,7 @@ def create_app(settings: Settings) -> web.Application:
         on_invalidate=lambda reason: metrics.cache_invalidations.labels(reason).inc(),
     )
     app.cleanup_ctx.append(_token_store)
+    security.install(app, settings)  # Redis for sign-in flows and rate limits, the OpenID client
     app.cleanup_ctx.append(_rpc_client)
     app.cleanup_ctx.append(_catalog_cache)
     app.cleanup_ctx.append(bots.webhook_guard)

@@ -9,10 +9,13 @@ their error answers as documented, and turns them into the port's values.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
-
+from booking import usecases
+from booking.adapters.db import open_pool
+from booking.adapters.store import BookingStore
+from booking.calendars import usecases as calendars
 from booking.calendars.backend import (
     BackendAuthError,
     BackendConfig,
@@ -23,18 +26,27 @@ from booking.calendars.backend import (
     build_backend,
 )
 from booking.calendars.graph import MARKER_ID
+from booking.domain import errors
+from booking.domain.access import Actor
+
+from tests.support.data import make_place
 from tests.support.graph_replica import CLIENT_ID, CLIENT_SECRET, TENANT
 
 pytestmark = pytest.mark.integration
 
 ROOM = "salle-loire@example.org"
 AGENT = "lea.dubois@example.org"
-T0 = (datetime.now(timezone.utc) + timedelta(days=2)).replace(hour=9, minute=0, second=0, microsecond=0)
+ADMIN = Actor(person_id=None, role="admin")
+T0 = (datetime.now(UTC) + timedelta(days=2)).replace(hour=9, minute=0, second=0, microsecond=0)
 
 
 def config(replica, ref="m365", **options) -> BackendConfig:
-    return BackendConfig(name="graph", url=replica.graph_url, credentials_ref=ref,
-                         options={"authority": replica.login_url, **options})
+    return BackendConfig(
+        name="graph",
+        url=replica.graph_url,
+        credentials_ref=ref,
+        options={"authority": replica.login_url, **options},
+    )
 
 
 ENV = {
@@ -51,8 +63,14 @@ def backend(graph_replica):
 
 def booking(start: datetime, hours: int = 1, title: str = "Réunion Escale") -> OutgoingItem:
     booking_id = str(uuid.uuid4())
-    return OutgoingItem(booking_id=booking_id, uid=booking_uid(booking_id), start=start,
-                        end=start + timedelta(hours=hours), title=title, time_zone="Europe/Paris")
+    return OutgoingItem(
+        booking_id=booking_id,
+        uid=booking_uid(booking_id),
+        start=start,
+        end=start + timedelta(hours=hours),
+        title=title,
+        time_zone="Europe/Paris",
+    )
 
 
 def by_id(change_set):
@@ -60,7 +78,9 @@ def by_id(change_set):
 
 
 def test_outlook_meeting_listed_then_moved_then_cancelled_incrementally(graph_replica, backend):
-    meeting = graph_replica.add_meeting(ROOM, "Comité", T0, T0 + timedelta(hours=1), organizer="chef@example.org")
+    meeting = graph_replica.add_meeting(
+        ROOM, "Comité", T0, T0 + timedelta(hours=1), organizer="chef@example.org"
+    )
 
     first = backend.changes(ROOM, None)
     assert first.full and first.next_token
@@ -85,8 +105,12 @@ def test_outlook_meeting_listed_then_moved_then_cancelled_incrementally(graph_re
 
 def test_pages_are_followed_to_the_delta_link(graph_replica):
     backend = build_backend(config(graph_replica, page_size=2), env=ENV)
-    ids = {graph_replica.add_meeting(ROOM, f"M{n}", T0 + timedelta(hours=n), T0 + timedelta(hours=n, minutes=30))
-           for n in range(5)}
+    ids = {
+        graph_replica.add_meeting(
+            ROOM, f"M{n}", T0 + timedelta(hours=n), T0 + timedelta(hours=n, minutes=30)
+        )
+        for n in range(5)
+    }
     change_set = backend.changes(ROOM, None)
     assert set(by_id(change_set)) == ids
     deltas = [r for r in graph_replica.requests if r.path.endswith("/delta")]
@@ -96,7 +120,9 @@ def test_pages_are_followed_to_the_delta_link(graph_replica):
 
 
 def test_a_series_comes_as_occurrences_linked_to_their_master(graph_replica, backend):
-    occurrences = graph_replica.add_series(ROOM, "Point quotidien", T0, timedelta(minutes=15), count=3)
+    occurrences = graph_replica.add_series(
+        ROOM, "Point quotidien", T0, timedelta(minutes=15), count=3
+    )
     items = by_id(backend.changes(ROOM, None))
     assert set(items) == set(occurrences)
     assert len({items[i].series_remote_id for i in occurrences}) == 1
@@ -118,9 +144,11 @@ def test_expired_delta_token_raises_and_a_full_round_recovers(graph_replica, bac
 def test_a_token_whose_window_runs_out_starts_a_full_round_by_itself(graph_replica):
     backend = build_backend(config(graph_replica, window_future_days=10), env=ENV)
     first = backend.changes(ROOM, None)
-    version, end, link = first.next_token.split("|", 2)
-    stale = f"{version}|{(datetime.now(timezone.utc) + timedelta(days=2)).isoformat()}|{link}"
-    far = graph_replica.add_meeting(ROOM, "Loin", T0 + timedelta(days=7), T0 + timedelta(days=7, hours=1))
+    version, _, link = first.next_token.split("|", 2)
+    stale = f"{version}|{(datetime.now(UTC) + timedelta(days=2)).isoformat()}|{link}"
+    far = graph_replica.add_meeting(
+        ROOM, "Loin", T0 + timedelta(days=7), T0 + timedelta(days=7, hours=1)
+    )
     again = backend.changes(ROOM, stale)
     assert again.full and far in by_id(again)
     assert "startDateTime" in graph_replica.requests[-1].query
@@ -164,7 +192,9 @@ def test_a_token_refused_twice_is_an_auth_error(graph_replica, backend, monkeypa
 
 
 def test_a_wrong_client_secret_is_an_auth_error_without_the_secret(graph_replica):
-    backend = build_backend(config(graph_replica), env={**ENV, "ESCALE_CALENDAR_M365_CLIENT_SECRET": "nope"})
+    backend = build_backend(
+        config(graph_replica), env={**ENV, "ESCALE_CALENDAR_M365_CLIENT_SECRET": "nope"}
+    )
     with pytest.raises(BackendAuthError) as raised:
         backend.changes(ROOM, None)
     assert "nope" not in str(raised.value) and "invalid_client" in str(raised.value)
@@ -184,9 +214,15 @@ def test_escale_bookings_are_written_marked_and_recognised(graph_replica, backen
     assert stored["id"] == ref.remote_id and stored["subject"] == "Réunion Escale"
     assert stored["transactionId"].startswith(f"escale:{outgoing.booking_id}:")
     assert graph_replica.extended_properties(ref.remote_id) == {MARKER_ID: outgoing.booking_id}
-    post = next(r for r in graph_replica.requests if r.method == "POST" and r.path.endswith("/events"))
-    assert post.body["start"] == {"dateTime": (T0 + timedelta(hours=2)).astimezone(
-        __import__("zoneinfo").ZoneInfo("Europe/Paris")).strftime("%Y-%m-%dT%H:%M:%S"), "timeZone": "Europe/Paris"}
+    post = next(
+        r for r in graph_replica.requests if r.method == "POST" and r.path.endswith("/events")
+    )
+    assert post.body["start"] == {
+        "dateTime": (T0 + timedelta(hours=2))
+        .astimezone(__import__("zoneinfo").ZoneInfo("Europe/Paris"))
+        .strftime("%Y-%m-%dT%H:%M:%S"),
+        "timeZone": "Europe/Paris",
+    }
 
     echo = by_id(backend.changes(ROOM, token))[ref.remote_id]
     assert echo.escale_booking_id == outgoing.booking_id
@@ -196,13 +232,21 @@ def test_escale_bookings_are_written_marked_and_recognised(graph_replica, backen
 def test_moving_a_booking_patches_the_event_and_a_vanished_one_is_recreated(graph_replica, backend):
     outgoing = booking(T0)
     ref = backend.put(ROOM, outgoing, None)
-    moved = OutgoingItem(**{**outgoing.__dict__, "start": T0 + timedelta(days=1),
-                            "end": T0 + timedelta(days=1, hours=2), "sequence": 1})
+    moved = OutgoingItem(
+        **{
+            **outgoing.__dict__,
+            "start": T0 + timedelta(days=1),
+            "end": T0 + timedelta(days=1, hours=2),
+            "sequence": 1,
+        }
+    )
     again = backend.put(ROOM, moved, ref.remote_id)
     assert again.remote_id == ref.remote_id
     assert graph_replica.requests[-1].method == "PATCH"
     [stored] = graph_replica.events(ROOM)
-    assert stored["end"]["dateTime"].startswith((T0 + timedelta(days=1, hours=2)).strftime("%Y-%m-%dT%H:%M"))
+    assert stored["end"]["dateTime"].startswith(
+        (T0 + timedelta(days=1, hours=2)).strftime("%Y-%m-%dT%H:%M")
+    )
 
     graph_replica.cancel_meeting(ref.remote_id)  # someone deleted it in Outlook
     recreated = backend.put(ROOM, moved, ref.remote_id)
@@ -219,32 +263,50 @@ def test_delete_removes_the_booking_and_tolerates_an_event_already_gone(graph_re
 
 def test_busy_times_come_without_titles(graph_replica, backend):
     graph_replica.add_meeting(AGENT, "Entretien annuel confidentiel", T0, T0 + timedelta(hours=1))
-    graph_replica.add_meeting(AGENT, "Pause", T0 + timedelta(hours=2), T0 + timedelta(hours=3), show_as="free")
-    graph_replica.add_meeting(AGENT, "Demain", T0 + timedelta(days=1), T0 + timedelta(days=1, hours=1))
+    graph_replica.add_meeting(
+        AGENT, "Pause", T0 + timedelta(hours=2), T0 + timedelta(hours=3), show_as="free"
+    )
+    graph_replica.add_meeting(
+        AGENT, "Demain", T0 + timedelta(days=1), T0 + timedelta(days=1, hours=1)
+    )
 
     periods = backend.busy(AGENT, T0 - timedelta(hours=1), T0 + timedelta(hours=12))
     assert [(p.start, p.end) for p in periods] == [(T0, T0 + timedelta(hours=1))]
     # Graph did send the subject; nothing of it is kept.
     assert "Entretien" not in repr(periods)
     request = graph_replica.requests[-1]
-    assert request.path == f"/v1.0/users/{AGENT}/calendar/getSchedule" and request.body["schedules"] == [AGENT]
+    assert request.path == f"/v1.0/users/{AGENT}/calendar/getSchedule" and request.body[
+        "schedules"
+    ] == [AGENT]
 
 
 def test_a_broken_event_is_skipped_with_a_reason_and_the_rest_syncs(graph_replica, backend):
     good = graph_replica.add_meeting(ROOM, "Bon", T0, T0 + timedelta(hours=1))
-    broken = graph_replica.add_raw_event(ROOM, {"subject": "Cassé", "start": {"dateTime": "demain matin",
-                                                                              "timeZone": "UTC"}})
-    unknown_zone = graph_replica.add_raw_event(ROOM, {
-        "subject": "Zone", "start": {"dateTime": "2026-11-25T09:00:00.0000000", "timeZone": "Mars/Olympus"},
-        "end": {"dateTime": "2026-11-25T10:00:00.0000000", "timeZone": "Mars/Olympus"}})
-    no_end = graph_replica.add_raw_event(ROOM, {"subject": "Sans fin", "start": {
-        "dateTime": T0.strftime("%Y-%m-%dT%H:%M:%S.0000000"), "timeZone": "UTC"}})
+    broken = graph_replica.add_raw_event(
+        ROOM, {"subject": "Cassé", "start": {"dateTime": "demain matin", "timeZone": "UTC"}}
+    )
+    unknown_zone = graph_replica.add_raw_event(
+        ROOM,
+        {
+            "subject": "Zone",
+            "start": {"dateTime": "2026-11-25T09:00:00.0000000", "timeZone": "Mars/Olympus"},
+            "end": {"dateTime": "2026-11-25T10:00:00.0000000", "timeZone": "Mars/Olympus"},
+        },
+    )
+    no_end = graph_replica.add_raw_event(
+        ROOM,
+        {
+            "subject": "Sans fin",
+            "start": {"dateTime": T0.strftime("%Y-%m-%dT%H:%M:%S.0000000"), "timeZone": "UTC"},
+        },
+    )
 
     change_set = backend.changes(ROOM, None)
     assert set(by_id(change_set)) == {good, no_end}
     assert by_id(change_set)[no_end].end is None  # the engine decides what a missing end means
     assert sorted((s.remote_id, s.reason) for s in change_set.skipped) == sorted(
-        [(broken, "unreadable_start"), (unknown_zone, "unreadable_start_time_zone")])
+        [(broken, "unreadable_start"), (unknown_zone, "unreadable_start_time_zone")]
+    )
 
 
 def test_a_calendar_other_than_the_default_one(graph_replica, backend):
@@ -252,5 +314,81 @@ def test_a_calendar_other_than_the_default_one(graph_replica, backend):
     post = graph_replica.requests[-1]
     assert post.path == f"/v1.0/users/{ROOM}/calendars/AAMkCalendarRooms/events"
     backend.changes(f"{ROOM}/AAMkCalendarRooms", None)
-    assert graph_replica.requests[-1].path == f"/v1.0/users/{ROOM}/calendars/AAMkCalendarRooms/calendarView/delta"
+    assert (
+        graph_replica.requests[-1].path
+        == f"/v1.0/users/{ROOM}/calendars/AAMkCalendarRooms/calendarView/delta"
+    )
     assert ref.remote_id
+
+
+# --- through the sync engine ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def store(booking_db_url):
+    pool = open_pool(booking_db_url, 5)
+    yield BookingStore(pool)
+    pool.close()
+
+
+def test_engine_room_meeting_in_m365_blocks_the_room_and_escale_bookings_appear_in_m365(
+    booking_db_url, store, graph_replica
+):
+    place = make_place(booking_db_url, desks=0, rooms=1, people=2)
+    mailbox = f"salle-{uuid.uuid4().hex[:8]}@example.org"
+    calendars.set_connection(
+        store,
+        ADMIN,
+        place.site_id,
+        {
+            "backend": "graph",
+            "url": graph_replica.graph_url,
+            "credentials_ref": "m365",
+            "options": {"authority": graph_replica.login_url},
+            "interval_seconds": 3600,
+        },
+    )
+    calendars.map_room(store, ADMIN, place.rooms[0], mailbox)
+    backends = calendars.BackendPool(env=ENV)
+
+    def sync():
+        return calendars.sync_now(store, backends, datetime.now(UTC), ADMIN, place.site_id)
+
+    start = T0 + timedelta(hours=1)
+    meeting = graph_replica.add_meeting(
+        mailbox, "Comité de direction", start, start + timedelta(hours=1), organizer=place.emails[1]
+    )
+    run = sync()
+    assert run["status"] == "ok" and run["counts"]["created"] == 1, run
+    agent = Actor(person_id=place.people[0], role="agent")
+    with pytest.raises(errors.ResourceAlreadyBooked):
+        usecases.create_booking(
+            store,
+            datetime.now(UTC),
+            agent,
+            {
+                "resource_id": place.rooms[0],
+                "start": (start + timedelta(minutes=30)).isoformat(),
+                "end": (start + timedelta(hours=2)).isoformat(),
+                "title": "Trop tard",
+            },
+        )
+
+    later = start + timedelta(hours=3)
+    made = usecases.create_booking(
+        store,
+        datetime.now(UTC),
+        agent,
+        {
+            "resource_id": place.rooms[0],
+            "start": later.isoformat(),
+            "end": (later + timedelta(hours=1)).isoformat(),
+            "title": "Atelier",
+        },
+    )["booking"]
+    assert sync()["counts"]["pushed"] == 1
+    [written] = [e for e in graph_replica.events(mailbox) if e["id"] != meeting]
+    assert written["subject"] == "Atelier"
+    assert written["transactionId"].startswith(f"escale:{made['id']}:")
+    echo = sync()["counts"]
+    assert echo["created"] == 0 and echo["pushed"] == 0  # its echo is recognised

@@ -185,8 +185,13 @@ class EwsReplica:
         all_day: bool = False,
         free: bool = False,
         recurrence_ical: str | None = None,
+        time_zone: str = "UTC",
     ) -> str:
-        """A meeting as Outlook would save it in ``mailbox``'s calendar; returns its ItemId."""
+        """A meeting as Outlook would save it in ``mailbox``'s calendar; returns its ItemId.
+
+        ``time_zone`` is the Windows name Outlook writes (``Romance Standard Time``
+        for Paris); an all-day item starts and ends at midnight there, sent in UTC.
+        """
         elem = etree.Element(_t("CalendarItem"), nsmap={"t": T})
         self._child(elem, "Subject", subject)
         self._child(elem, "DateTimeCreated", _iso(datetime.now(UTC)))
@@ -200,6 +205,8 @@ class EwsReplica:
         self._child(elem, "CalendarItemType", "RecurringMaster" if recurrence_ical else "Single")
         org = etree.SubElement(etree.SubElement(elem, _t("Organizer")), _t("Mailbox"))
         self._child(org, "EmailAddress", organizer)
+        for name in ("StartTimeZone", "EndTimeZone"):
+            etree.SubElement(elem, _t(name), Id=time_zone)
         return self._store(mailbox, elem, mime=recurrence_ical).id
 
     def add_broken_item(self, mailbox: str, start: str = "not a date") -> str:
