@@ -76,6 +76,7 @@ STATUS: dict[str, int] = {
     "replayed_request": 409,
     "bot_not_configured": 404,
     "csrf_failed": 403,
+    "rate_limited": 429,
     "internal_error": 500,
     "service_unavailable": 503,
     "service_timeout": 504,

@@ -28,6 +28,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "fr": "Jeton anti-CSRF absent ou invalide : envoyez l'en-tête « X-CSRF-Token » de votre session.",
         "en": "Missing or invalid CSRF token: send your session's 'X-CSRF-Token' header.",
     },
+    "rate_limited": {
+        "fr": "Trop de requêtes (au plus {limit} en {seconds} s) : réessayez dans {wait} s.",
+        "en": "Too many requests (at most {limit} per {seconds} s): try again in {wait} s.",
+    },
     "cross_origin_form": {
         "fr": "Formulaire envoyé depuis un autre site : refusé.",
         "en": "Form sent from another site: refused.",

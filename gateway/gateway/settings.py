@@ -12,6 +12,8 @@ import os
 from dataclasses import dataclass, field
 from typing import Mapping
 
+from .oidc import OidcSettings
+from .security import SecuritySettings
 from .sessions import SessionSettings
 
 DEFAULTS = {
@@ -51,6 +53,8 @@ class Settings:
     allowed_origins: tuple[str, ...] = ()
     # Browser sessions and the demo sign-in (gateway/sessions.py, docs/security.md).
     sessions: SessionSettings = field(default_factory=SessionSettings)
+    oidc: OidcSettings = field(default_factory=OidcSettings)
+    security: SecuritySettings = field(default_factory=SecuritySettings)
     # Not from the environment: limits that are part of the API contract.
     json_max_size: int = 64 * 1024
     csv_max_size: int = 2 * 1024 * 1024
@@ -107,6 +111,8 @@ class Settings:
                 raise SettingsError("ESCALE_GATEWAY_ALLOWED_ORIGINS: each origin starts with http:// or https://")
         return cls(
             sessions=SessionSettings.from_env(env, mode),
+            oidc=OidcSettings.from_env(env, mode),
+            security=SecuritySettings.from_env(env, mode),
             presence_redis_prefix=prefix,
             allowed_origins=origins,
             env=mode,
