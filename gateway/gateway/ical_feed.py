@@ -24,7 +24,9 @@ marked ``private``, and never who booked, unless the room's attributes say
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+import json
+from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Iterable, Mapping
@@ -42,6 +44,7 @@ DAYS_AHEAD = 180          # future bookings shown
 CANCELLED_DAYS = 30       # a cancellation stays visible this long after it happened
 REFRESH = timedelta(minutes=15)   # what clients are told about polling
 CANCELLED_STATUSES = ("cancelled", "released")
+FORMAT_VERSION = 2        # change it with the output, so ETags held by clients expire
 
 
 @dataclass(frozen=True)
@@ -111,6 +114,19 @@ def build_feed(spec: FeedSpec, items: Iterable[Mapping], span: Window) -> bytes:
     for event in events:
         calendar.add_component(event)
     return calendar.to_ical()
+
+
+def fingerprint(spec: FeedSpec, items: list[Mapping], span: Window) -> str:
+    """A strong validator of what ``build_feed`` would return, without building it.
+
+    The body depends only on the spec, the items and the years the VTIMEZONE
+    covers (and this module's output format), so a hash of those is the
+    feed's ETag: a poll that changes nothing is answered 304 without paying
+    for icalendar (about a millisecond per event).
+    """
+    material = json.dumps([FORMAT_VERSION, asdict(spec), items, span.start.year, span.end.year],
+                          sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(material.encode("utf-8")).hexdigest()[:40]
 
 
 def last_modified(items: Iterable[Mapping]) -> datetime | None:

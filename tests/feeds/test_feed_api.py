@@ -95,6 +95,7 @@ def test_an_agent_subscribes_to_their_own_bookings_and_revokes_the_url(gateway, 
         assert first.headers["Last-Modified"]
         again = fetch(feed["url"], **{"If-None-Match": etag})
         assert again.status_code == 304 and again.content == b"" and again.headers["ETag"] == etag
+        assert fetch(feed["url"]).content == first.content   # the same bytes (from memory)
 
         # Cancelled: still there with the same UID, STATUS:CANCELLED and a higher SEQUENCE.
         assert api.delete(f"/api/v1/bookings/{mine['id']}", headers=me).status_code == 200

@@ -241,3 +241,34 @@ def test_every_transition_of_a_several_year_vtimezone_is_read_by_both_parsers():
         for start in (one[f"booking-b{i}@escale"].decoded("DTSTART"),
                       two[f"booking-b{i}@escale"].dtstart.value):
             assert start.hour == 9 and start.utcoffset() == timedelta(hours=expected), (i, start)
+
+
+def test_the_etag_fingerprint_moves_with_what_the_feed_shows_and_nothing_else():
+    from gateway.ical_feed import fingerprint
+
+    start = paris(2027, 3, 15, 10)
+    items = [item("b1", start, start + timedelta(hours=1), title="Budget")]
+    spec = FeedSpec("f", "room", "Salle Seine")
+    same = fingerprint(spec, items, window(NOW))
+    assert same == fingerprint(spec, [dict(i) for i in items], window(NOW + timedelta(minutes=5)))
+    moved = [item("b1", start, start + timedelta(hours=2), title="Budget", sequence=1)]
+    private = FeedSpec("f", "room", "Salle Seine", show_titles=False)
+    english = FeedSpec("f", "room", "Salle Seine", language="en")
+    others = {fingerprint(spec, moved, window(NOW)), fingerprint(private, items, window(NOW)),
+              fingerprint(english, items, window(NOW))}
+    assert same not in others and len(others) == 3
+
+
+def test_the_body_cache_keeps_the_last_body_per_feed_within_its_budget():
+    from gateway.routes.feeds import BodyCache
+
+    cache = BodyCache(max_bytes=100)
+    cache.put("a", "e1", b"x" * 20)
+    assert cache.get("a", "e1") == b"x" * 20 and cache.get("a", "e2") is None
+    cache.put("a", "e2", b"y" * 20)
+    assert cache.get("a", "e1") is None and cache.size == 20
+    for feed in "bcde":
+        cache.put(feed, "e", b"z" * 20)
+    assert cache.size <= 100 and cache.get("e", "e") == b"z" * 20
+    cache.put("big", "e", b"w" * 60)   # more than a quarter of the budget: not kept
+    assert cache.get("big", "e") is None and cache.size <= 100

@@ -8,16 +8,19 @@ calendar client then polls ``GET /ical/<secret>.ics`` without any other
 credential. The secret is looked up on every fetch, so revoking a feed
 stops it at once.
 
-Polling is made cheap: the body is the same bytes as long as the bookings
-are the same (see ``ical_feed``), so its hash is a strong ETag and an
-``If-None-Match`` that matches gets a bodiless 304; clients are told to poll
-every 15 minutes, and a feed polled more often than ``MAX_FETCHES`` times a
-minute on one gateway gets 429 with ``Retry-After``.
+Polling is made cheap: the body depends only on the bookings and the
+feed's settings (see ``ical_feed``), so a hash of those is a strong ETag,
+computed without building the calendar; an ``If-None-Match`` that matches
+gets a bodiless 304, and an unchanged feed asked without it is served from
+memory. A calendar is built (icalendar: about a millisecond per event) in a
+worker thread, off the event loop. Clients are told to poll every 15
+minutes, and a feed polled more often than ``MAX_FETCHES`` times a minute on
+one gateway gets 429 with ``Retry-After``.
 """
 
 from __future__ import annotations
 
-import hashlib
+import asyncio
 import time
 from datetime import datetime, timezone
 from email.utils import format_datetime
@@ -30,7 +33,8 @@ from pydantic import Field
 from .. import i18n
 from ..adapters.feed_tokens import MAX_LIVE_FEEDS, Feed, FeedTokenStore, TooManyFeeds
 from ..errors import STATUS, ApiError, error_response, language_of as request_language
-from ..ical_feed import DEFAULT_TIMEZONE, FeedSpec, build_feed, language_of, last_modified, room_privacy, window
+from ..ical_feed import (DEFAULT_TIMEZONE, FeedSpec, Window, build_feed, fingerprint, language_of,
+                         last_modified, room_privacy, window)
 from ..keys import CATALOG_KEY, RPC_KEY, SETTINGS_KEY
 from ..openapi import Call
 from ..policy import Action
@@ -168,6 +172,7 @@ async def revoke_room_feed(call: Call):
 def install_public(app: web.Application) -> None:
     """``GET /ical/<secret>.ics``, outside the API (calendar clients, no bearer token)."""
     fetches: dict[UUID, tuple[float, int]] = {}
+    bodies = BodyCache()
 
     async def serve_feed(request: web.Request) -> web.StreamResponse:
         feed = await request.app[FEEDS_KEY].find(request.match_info["secret"])
@@ -177,13 +182,19 @@ def install_public(app: web.Application) -> None:
             return error_response(STATUS["too_many_requests"], "too_many_requests",
                                   i18n.message("feed_too_often", request_language(request)),
                                   headers={"Retry-After": "60"})
-        body, changed = await _render(request.app, feed)
-        etag = f'"{hashlib.sha256(body).hexdigest()[:40]}"'
+        spec, items, span = await _inputs(request.app, feed)
+        etag = f'"{fingerprint(spec, items, span)}"'
         headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL}
+        changed = last_modified(items)
         if changed is not None:
             headers["Last-Modified"] = format_datetime(changed.astimezone(timezone.utc), usegmt=True)
         if _matches(request.headers.get("If-None-Match"), etag):
             return web.Response(status=304, headers=headers)
+        body = bodies.get(feed.id, etag)
+        if body is None:
+            # icalendar costs about a millisecond per event: off the event loop.
+            body = await asyncio.get_running_loop().run_in_executor(None, build_feed, spec, items, span)
+            bodies.put(feed.id, etag, body)
         return web.Response(body=body, content_type="text/calendar", charset="utf-8",
                             headers={**headers,
                                      "Content-Disposition": f'inline; filename="escale-{feed.kind}.ics"'})
@@ -191,8 +202,34 @@ def install_public(app: web.Application) -> None:
     app.router.add_get("/ical/{secret:[A-Za-z0-9_-]{1,200}}.ics", serve_feed, name="ical_feed")
 
 
-async def _render(app: web.Application, feed: Feed) -> tuple[bytes, datetime | None]:
-    """The feed's body and its latest booking change, from booking's RPCs."""
+class BodyCache:
+    """The last body served per feed, by ETag, within a memory budget: a
+    client without If-None-Match polling an unchanged feed costs no rebuild."""
+
+    def __init__(self, max_bytes: int = 32 * 1024 * 1024):
+        self.max_bytes = max_bytes
+        self.size = 0
+        self.entries: dict[UUID, tuple[str, bytes]] = {}
+
+    def get(self, feed_id: UUID, etag: str) -> bytes | None:
+        entry = self.entries.get(feed_id)
+        return entry[1] if entry is not None and entry[0] == etag else None
+
+    def put(self, feed_id: UUID, etag: str, body: bytes) -> None:
+        old = self.entries.pop(feed_id, None)
+        if old is not None:
+            self.size -= len(old[1])
+        if len(body) > self.max_bytes // 4:
+            return
+        while self.entries and self.size + len(body) > self.max_bytes:
+            _, (_, dropped) = self.entries.popitem()  # dicts pop the newest; any will do
+            self.size -= len(dropped)
+        self.entries[feed_id] = (etag, body)
+        self.size += len(body)
+
+
+async def _inputs(app: web.Application, feed: Feed) -> tuple[FeedSpec, list[dict], Window]:
+    """What the feed shows, from booking's RPCs (the catalogue from the cache)."""
     rpc, catalog = app[RPC_KEY], app[CATALOG_KEY]
     span = window(datetime.now(timezone.utc))
     if feed.kind == "person":
@@ -218,7 +255,7 @@ async def _render(app: web.Application, feed: Feed) -> tuple[bytes, datetime | N
         # A person has no site of their own: the calendar's zone is where they book.
         spec = FeedSpec(spec.feed_id, spec.kind, spec.name, spec.language,
                         _zone((items[0].get("place") or {}).get("timezone")))
-    return build_feed(spec, items, span), last_modified(items)
+    return spec, items, span
 
 
 def _zone(name) -> str:
