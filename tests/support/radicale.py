@@ -104,33 +104,45 @@ class RadicaleServer:
         shutil.rmtree(cache, ignore_errors=True)
 
 
-@pytest.fixture(scope="session")
-def radicale():
-    folder = Path(tempfile.mkdtemp(prefix="escale-radicale-"))
+def start_radicale(folder: Path) -> tuple[subprocess.Popen, RadicaleServer]:
+    """Start Radicale on a free loopback port with its storage in ``folder``;
+    returns once it answers (the benchmark uses it too)."""
     port = free_port()
+    log_file = open(folder / "radicale.log", "wb")  # a file, not a pipe: a full pipe would stall it
     process = subprocess.Popen(
         [sys.executable, "-m", "radicale", "--server-hosts", f"127.0.0.1:{port}",
          "--storage-filesystem-folder", str(folder / "store"), "--auth-type", "none",
          "--logging-level", "warning"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL, stderr=log_file,
     )
+    log_file.close()
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while True:
         try:
             requests.request("OPTIONS", url + "/", timeout=1)
-            break
+            return process, RadicaleServer(url, folder / "store")
         except requests.ConnectionError:
             if process.poll() is not None or time.monotonic() > deadline:
                 process.kill()
-                raise RuntimeError("Radicale did not start: " + process.stderr.read().decode()[-2000:])
+                raise RuntimeError("Radicale did not start: " + (folder / "radicale.log").read_text()[-2000:])
             time.sleep(0.1)
+
+
+def stop_radicale(process: subprocess.Popen) -> None:
+    process.terminate()
     try:
-        yield RadicaleServer(url, folder / "store")
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+@pytest.fixture(scope="session")
+def radicale():
+    folder = Path(tempfile.mkdtemp(prefix="escale-radicale-"))
+    process, server = start_radicale(folder)
+    try:
+        yield server
     finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_radicale(process)
         shutil.rmtree(folder, ignore_errors=True)
