@@ -18,7 +18,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 from psycopg.types.range import Range
 
-from ..domain.model import BookingFact, Slot, TemporaryStatus
+from ..domain.model import BookingFact, Busy, Slot, TemporaryStatus
 
 
 class PresenceStore:
@@ -83,6 +83,7 @@ class Unit:
             SELECT person_id FROM plan_day WHERE day BETWEEN %(first)s AND %(last)s
             UNION SELECT person_id FROM plan_pattern
             UNION SELECT person_id FROM temporary_status WHERE until > %(start)s
+            UNION SELECT person_id FROM calendar_busy WHERE window_end > %(start)s
             UNION SELECT person_id FROM booking_fact WHERE during && tstzrange(%(start)s, %(end)s)
             """,
             {"first": first, "last": last, "start": start, "end": end},
@@ -159,6 +160,26 @@ class Unit:
     def clear_temporary(self, person_id: str) -> bool:
         return self.conn.execute("DELETE FROM temporary_status WHERE person_id = %s",
                                  (person_id,)).rowcount > 0
+
+    # -- calendar busy times ---------------------------------------------------------------
+    def busy(self, person_ids: Iterable[str], after: datetime) -> dict[str, tuple[Busy, ...]]:
+        rows = self._all("SELECT person_id, periods FROM calendar_busy WHERE window_end > %s "
+                         "AND person_id = ANY(%s)", (after, _ids(person_ids)))
+        return {str(r["person_id"]): tuple(Busy(datetime.fromisoformat(s), datetime.fromisoformat(e))
+                                           for s, e in r["periods"]) for r in rows}
+
+    def set_busy(self, person_id: str, start: datetime, end: datetime, periods: list[Busy],
+                 occurred_at: datetime) -> bool:
+        """Replace a person's busy times; False when a later report is already stored."""
+        row = self.conn.execute(
+            "INSERT INTO calendar_busy (person_id, window_start, window_end, periods, occurred_at) "
+            "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (person_id) DO UPDATE SET "
+            "window_start = EXCLUDED.window_start, window_end = EXCLUDED.window_end, "
+            "periods = EXCLUDED.periods, occurred_at = EXCLUDED.occurred_at "
+            "WHERE calendar_busy.occurred_at <= EXCLUDED.occurred_at RETURNING person_id",
+            (person_id, start, end, Jsonb([[b.start.isoformat(), b.end.isoformat()] for b in periods]),
+             occurred_at)).fetchone()
+        return row is not None
 
     # -- booking facts ------------------------------------------------------------------
     def facts(self, person_ids: Iterable[str] | None, start: datetime, end: datetime) -> list[BookingFact]:

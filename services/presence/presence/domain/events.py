@@ -31,7 +31,8 @@ EXCHANGE = "presence.events"
 PRESENCE_CHANGED = "presence.changed"
 WORKPLAN_CHANGED = "workplan.changed"
 EVENT_TYPES = (PRESENCE_CHANGED, WORKPLAN_CHANGED)
-CAUSES = ("booking", "check_in", "status", "plan", "pattern", "privacy", "time", "directory")
+CAUSES = ("booking", "check_in", "status", "plan", "pattern", "privacy", "time", "directory",
+          "calendar")
 
 
 def _envelope(event_type: str, occurred_at: datetime, person_id: str, visibility: str,

@@ -55,6 +55,7 @@ class PersonData:
     pattern: dict[tuple[int, str], tuple] = field(default_factory=dict)
     facts: list[BookingFact] = field(default_factory=list)
     temporary: TemporaryStatus | None = None
+    busy: tuple = ()  # Busy periods from the person's own calendar (calendar.busy)
 
     @property
     def visibility(self) -> str:
@@ -99,7 +100,8 @@ def signals_for(data: PersonData, frame: DayFrame, site_names: dict[str, str]) -
     temporary = data.temporary
     if temporary is not None and not (temporary.since < frame.end and frame.start < temporary.until):
         temporary = None
-    return Signals(plan=plan, bookings=facts, temporary=temporary, site_names=site_names)
+    busy = tuple(b for b in data.busy if b.start < frame.end and frame.start < b.end)
+    return Signals(plan=plan, bookings=facts, temporary=temporary, busy=busy, site_names=site_names)
 
 
 def day_view(data: PersonData, frame: DayFrame, site_names: dict[str, str],
