@@ -180,6 +180,19 @@ class PresenceService:
     def on_booking_ended(self, payload):
         self._apply("booking.ended", payload)
 
+    @booking_event("calendar.busy")
+    def on_calendar_busy(self, payload):
+        """An agent's busy times from their own calendar (booking's calendar sync)."""
+        event_id = payload.get("event_id") if isinstance(payload, dict) else None
+        try:
+            usecases.on_calendar_busy(self._ports(), payload, self.clock())
+        except DomainError as exc:
+            log.warning("calendar.busy rejected", extra={"event_id": event_id, "error": exc.code})
+            raise DeadLetter(exc.code) from exc
+        except TRANSIENT:
+            eventlet.sleep(1)
+            raise
+
     def _apply(self, event_type, payload):
         event_id = payload.get("event_id") if isinstance(payload, dict) else None
         try:

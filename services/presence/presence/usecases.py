@@ -30,6 +30,7 @@ from .domain.model import (
     LABEL_MAX, TEMPORARY_KINDS, BookingFact, DayFrame, TemporaryStatus, parse_day, parse_instant,
     parse_uuid,
 )
+from .domain.model import Busy
 from .domain.precedence import next_change
 from .domain.privacy import VISIBILITIES, Viewer, hidden, may_see
 from .domain.projection import (
@@ -183,9 +184,10 @@ def load(unit: Unit, cfg: Config, person_ids: list[str], days: list[date],
     for fact in unit.facts(person_ids, frame(cfg, first).start, frame(cfg, last).end):
         facts.setdefault(fact.person_id, []).append(fact)
     temporaries = unit.temporaries(person_ids, frame(cfg, first).start)
+    busy = unit.busy(person_ids, frame(cfg, first).start)
     return {
         pid: PersonData(pid, entries.get(pid) or placeholder_entry(pid, None), declared.get(pid, {}),
-                        patterns.get(pid, {}), facts.get(pid, []), temporaries.get(pid))
+                        patterns.get(pid, {}), facts.get(pid, []), temporaries.get(pid), busy.get(pid, ()))
         for pid in person_ids
     }
 
@@ -533,6 +535,36 @@ def on_booking_event(ports: Ports, event_type: str, payload: dict, now: datetime
             cause = "check_in" if fact.status == "checked_in" else "booking"
             project(ports, unit, [fact.person_id], now, cause=cause, plan_days=touched, emit=applied)
     return "applied" if applied else ("superseded" if fresh else "duplicate")
+
+
+def on_calendar_busy(ports: Ports, payload: dict, now: datetime) -> str:
+    """Busy times from a person's own calendar (booking's calendar sync,
+    ``calendar.busy``): they replace whatever was said for the window they
+    cover, and show as "in a meeting" (no title is ever sent). ``applied``, or
+    ``superseded`` when a later report is already stored."""
+    if not isinstance(payload, dict):
+        raise errors.Invalid("The event must be an object.", field=None)
+    person_id = parse_uuid(payload.get("person_id"), "person_id")
+    try:
+        window = payload["window"]
+        start, end = datetime.fromisoformat(window["start"]), datetime.fromisoformat(window["end"])
+        periods = [Busy(datetime.fromisoformat(p["start"]), datetime.fromisoformat(p["end"]))
+                   for p in payload.get("periods") or []]
+        stamp = datetime.fromisoformat(payload["occurred_at"])
+    except (KeyError, TypeError, ValueError, AttributeError):
+        raise errors.Invalid("calendar.busy needs window, periods and occurred_at.", field="window") from None
+    aware = all(m.tzinfo is not None for m in [start, end, stamp, *(t for p in periods for t in (p.start, p.end))])
+    if not aware or end <= start or any(p.end <= p.start for p in periods):
+        raise errors.Invalid("calendar.busy times must carry an offset and end after they start.", field="periods")
+    cfg = ports.config
+    touched = [d for d in days_of(cfg, start, end) if d >= today(cfg, now)]
+    entries_for(ports, [person_id])
+    with ports.store.unit() as unit:
+        unit.lock_person(person_id)
+        applied = unit.set_busy(person_id, start, end, periods, stamp)
+        if applied and touched:
+            project(ports, unit, [person_id], now, cause="calendar", plan_days=[])
+    return "applied" if applied else "superseded"
 
 
 # --- keeping the read model whole ------------------------------------------------------------
