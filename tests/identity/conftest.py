@@ -30,11 +30,24 @@ def people(booking_db_url):
     return make_place(booking_db_url, desks=4, rooms=1, people=3)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def forget_gateway_keys(redis_prefix):
+    """The identity gateways' Redis keys (rate limit windows, sign-ins in progress)
+    are this run's only: deleted at the end."""
+    yield
+    import redis
+
+    from tests.support.presence import delete_prefix
+
+    delete_prefix(redis.Redis.from_url(REDIS_URL), f"{redis_prefix}gateway:")
+
+
 @pytest.fixture(scope="session")
 def signin_gateway(amqp_uri, gateway_db_url, booking_service, people, redis_prefix):
     process = gateway_process(
         amqp_uri, gateway_db_url, ESCALE_REDIS_URL=REDIS_URL,
         ESCALE_PRESENCE_REDIS_PREFIX=f"{redis_prefix}presence:",
+        ESCALE_GATEWAY_REDIS_PREFIX=f"{redis_prefix}gateway:",
         ESCALE_ENV="development", ESCALE_DEMO_SIGNIN="1",
         ESCALE_DEMO_ADMINS=people.emails[1],
     ).start()
