@@ -83,6 +83,8 @@ def create_app(settings: Settings) -> web.Application:
                             authenticate=authenticate, recheck=recheck, allow_topic=allow_topic,
                             allowed_origins=settings.allowed_origins, registry=metrics.registry)
     app[LIVE_KEY].state_listeners.append(reader.set_live)
+    # A revoked token's live sockets close at once (the token store's NOTIFY).
+    app[TOKENS_KEY].change_listeners.append(app[LIVE_KEY].token_changed)
     app.cleanup_ctx.append(_presence_read)
     app.cleanup_ctx.append(_live_hub)
     app.on_shutdown.append(_close_live_sockets)  # before the server waits for open requests

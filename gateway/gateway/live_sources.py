@@ -127,7 +127,7 @@ async def _viewer(app: web.Application, token: str) -> Viewer | None:
     pid = str(person_id) if person_id else None
     teams = await _teams(app, pid, role)
     return Viewer(pid, role.value, frozenset(teams), frozenset(str(s) for s in record.site_ids),
-                  str(record.room_id) if record.room_id else None)
+                  str(record.room_id) if record.room_id else None, str(record.id))
 
 
 async def _teams(app: web.Application, person_id: str | None, role: Role) -> frozenset[str]:

@@ -154,3 +154,80 @@ def test_devices_follow_their_room_only():
 ])
 def test_roster_fields_filter_without_parsing_entries(field, viewer, team, visible):
     assert roster_field_visible(viewer[0], viewer[1], viewer[2], field, team) is visible
+
+
+class FakeTransport:
+    def __init__(self, backlog=0):
+        self.frames, self.backlog = [], backlog
+
+    def write(self, data):
+        self.frames.append(data)
+
+    def is_closing(self):
+        return False
+
+    def get_write_buffer_size(self):
+        return self.backlog
+
+
+def frame_text(frame: bytes) -> dict:
+    assert frame[0] == 0x81  # final text frame, no compression, no mask
+    length = frame[1]
+    offset = 2 if length < 126 else 4
+    return json.loads(frame[offset:].decode())
+
+
+async def test_fan_out_writes_one_shared_frame_per_message_straight_to_the_transports():
+    h = hub()
+    viewers = [Viewer(None, "device", room_id=ROOM, token_id=str(uuid.uuid4())) for _ in range(3)]
+    conns = [connect(h, v, f"resource:{ROOM}") for v in viewers]
+    for conn in conns:
+        conn.transport = FakeTransport()
+    holder = connect(h, Viewer(ALICE, "agent"), f"resource:{ROOM}")
+    holder.transport = FakeTransport()
+    event = {"event_id": "e", "type": "booking.created", "booking": {
+        "id": "b", "person_id": ALICE, "title": "Entretien", "resource_id": ROOM, "site_id": SITE,
+        "start": "s", "end": "e"}}
+    assert h.publish("booking.events", "booking.created", event) == 4
+    frames = [c.transport.frames for c in conns]
+    assert all(len(f) == 1 for f in frames) and all(c.queue.empty() for c in conns)
+    assert frames[0][0] is frames[1][0] is frames[2][0]  # encoded once for the three tablets
+    assert "title" not in frame_text(frames[0][0])["booking"]
+    assert frame_text(holder.transport.frames[0])["booking"]["title"] == "Entretien"
+
+
+async def test_a_queued_reply_or_a_full_transport_sends_through_the_queue_in_order():
+    h = hub()
+    behind = connect(h, Viewer(BOB, "agent"), f"resource:{ROOM}")
+    behind.transport = FakeTransport()
+    h._reply(behind, {"type": "pong"})  # waiting for the sender task
+    full = connect(h, Viewer(CAROL, "agent"), f"resource:{ROOM}")
+    full.transport = FakeTransport(backlog=10 * 1024 * 1024)
+    event = {"event_id": "e", "type": "booking.created", "booking": {"id": "b", "resource_id": ROOM}}
+    h.publish("booking.events", "booking.created", event)
+    assert behind.transport.frames == [] and [m["type"] for m in drain(behind)] == ["pong", "booking.created"]
+    assert full.transport.frames == [] and [m["type"] for m in drain(full)] == ["booking.created"]
+
+
+async def test_an_ownerless_walk_in_booking_reaches_the_room_and_nobodys_person_topic():
+    h = hub()
+    tablet = connect(h, Viewer(None, "device", room_id=ROOM), f"resource:{ROOM}")
+    admin = connect(h, Viewer(str(uuid.uuid4()), "admin"), f"site:{SITE}")
+    event = {"event_id": "e", "type": "booking.created", "person": None, "booking": {
+        "id": "b", "person_id": None, "title": "", "source": "tablet", "resource_id": ROOM,
+        "site_id": SITE, "start": "s", "end": "e"}}
+    [delivery] = translate_booking("booking.created", event)
+    assert not any(t.startswith("person:") for t in delivery.topics)
+    assert h.publish("booking.events", "booking.created", event) == 2
+    for conn in (tablet, admin):
+        [seen] = drain(conn)
+        assert seen["booking"]["id"] == "b" and "person_id" not in seen["booking"]
+
+
+async def test_a_changed_token_has_its_sockets_checked_at_once():
+    h = hub()
+    token = str(uuid.uuid4())
+    mine = connect(h, Viewer(None, "device", room_id=ROOM, token_id=token))
+    other = connect(h, Viewer(None, "device", room_id=ROOM, token_id=str(uuid.uuid4())))
+    h.token_changed(token)
+    assert mine.recheck_now.is_set() and not other.recheck_now.is_set()

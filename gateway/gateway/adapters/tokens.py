@@ -24,7 +24,7 @@ import time
 import uuid
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
-from typing import Iterable
+from typing import Callable, Iterable
 
 import psycopg
 from psycopg.rows import dict_row
@@ -218,6 +218,9 @@ class TokenStore:
         self._generation = 0
         self._listening = False
         self._listener: asyncio.Task | None = None
+        # Told the id of each token revoked or changed (the live hub closes its
+        # sockets at once rather than at its next periodic check).
+        self.change_listeners: list[Callable[[str], None]] = []
 
         self._pool = AsyncConnectionPool(
             database_url,
@@ -262,6 +265,7 @@ class TokenStore:
                     backoff = 0.5
                     async for notice in conn.notifies():
                         self._forget(notice.payload)
+                        self._tell(notice.payload)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - reconnect whatever went wrong
@@ -275,6 +279,13 @@ class TokenStore:
     def _forget(self, token_id: str) -> None:
         self._generation += 1
         self._cache = {k: v for k, v in self._cache.items() if str(v[1].id) != token_id}
+
+    def _tell(self, token_id: str) -> None:
+        for listener in self.change_listeners:
+            try:
+                listener(token_id)
+            except Exception:  # noqa: BLE001 - a listener must not stop the LISTEN loop
+                log.exception("token change listener failed")
 
     def _forget_all(self) -> None:
         self._generation += 1
