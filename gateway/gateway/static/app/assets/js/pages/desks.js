@@ -253,7 +253,7 @@ export default {
           let action = "";
           if (desk.status === "free") action = h("button", {type: "button", class: "button", "data-desk": desk.code, "aria-label": t("book_desk_named", {name: desk.name})}, t("book"));
           else if (desk.status === "mine") action = h("button", {type: "button", class: "button button--secondary", "data-desk": desk.code, "aria-label": t("cancel_desk_named", {name: desk.name})}, t("cancel_booking"));
-          if (action) action.addEventListener("click", () => act(desk));
+          if (action) action.addEventListener("click", () => act(desk, true));
           return h("tr", {"data-desk": desk.code, "data-status": desk.status},
             h("th", {scope: "row"}, `${desk.name} (${desk.code})`),
             h("td", {}, zones.get(desk.zone_id) || ""),
@@ -264,8 +264,20 @@ export default {
         })));
     }
 
-    async function act(desk) {
+    async function cancelMine(desk) {
+      try {
+        await api("DELETE", `/bookings/${desk.booking_id}`);
+        ctx.toast(t("booking_cancelled"));
+        clear(details);
+      } catch (error) { ctx.toast(error.message, "error"); }
+      await load();
+    }
+
+    /** A free desk is booked at once; my desk is cancelled from the list's
+     * button, or from the map after a second step (its details). */
+    async function act(desk, direct = false) {
       clear(details);
+      if (desk.status === "mine" && direct) { await cancelMine(desk); return; }
       if (desk.status === "free") {
         try {
           const booking = await api("POST", "/bookings", {body: {resource_id: desk.id, date: state.day, period: state.period}});
@@ -283,14 +295,7 @@ export default {
         await load();
       } else if (desk.status === "mine") {
         const cancel = h("button", {type: "button", class: "button button--secondary"}, t("cancel_booking"));
-        cancel.addEventListener("click", async () => {
-          try {
-            await api("DELETE", `/bookings/${desk.booking_id}`);
-            ctx.toast(t("booking_cancelled"));
-            clear(details);
-          } catch (error) { ctx.toast(error.message, "error"); }
-          await load();
-        });
+        cancel.addEventListener("click", () => cancelMine(desk));
         details.append(h("h2", {}, desk.name), h("p", {}, t("status_mine"), " — ", equipmentText(desk.attributes)), cancel);
         cancel.focus();
       } else {
