@@ -52,6 +52,9 @@ def handle_booking_event(store: NotifyStore, now: datetime, event: dict, sender:
                          chat_enabled: bool, policy: Policy,
                          release_rule: ReleaseRule | None = None) -> int:
     """Record what a booking event causes; returns how many new messages."""
+    if events.is_ownerless(event):
+        log.info("walk-in booking: nobody to notify", extra={"event_type": event.get("type")})
+        return 0
     if not events.is_booking_event(event):
         log.warning("ignored malformed event", extra={"event_type": str(event.get("type"))
                                                       if isinstance(event, dict) else None})

@@ -25,7 +25,7 @@ from .adapters.readmodel import ReadModel, roster_field
 from .adapters.store import PresenceStore, Unit
 from .domain import errors, events, plans
 from .domain.access import Actor, target
-from .domain.bookings import fact_from_payload, occurred_at, rank
+from .domain.bookings import fact_from_payload, is_ownerless, occurred_at, rank
 from .domain.model import (
     LABEL_MAX, TEMPORARY_KINDS, BookingFact, DayFrame, TemporaryStatus, parse_day, parse_instant,
     parse_uuid,
@@ -517,7 +517,10 @@ def refresh_person(ports: Ports, person_id, now: datetime) -> dict:
 
 
 def on_booking_event(ports: Ports, event_type: str, payload: dict, now: datetime) -> str:
-    """Apply a booking event; ``applied``, ``duplicate`` or ``superseded``."""
+    """Apply a booking event; ``applied``, ``duplicate``, ``superseded``, or
+    ``ownerless`` for a walk-in booking (no person: nothing to apply)."""
+    if is_ownerless(payload):
+        return "ownerless"
     fact = fact_from_payload(event_type, payload)
     event_id = payload.get("event_id")
     try:
@@ -543,19 +546,19 @@ def on_calendar_busy(ports: Ports, payload: dict, now: datetime) -> str:
     cover, and show as "in a meeting" (no title is ever sent). ``applied``, or
     ``superseded`` when a later report is already stored."""
     if not isinstance(payload, dict):
-        raise errors.Invalid("The event must be an object.", field=None)
+        raise errors.Invalid("event", "not_object")
     person_id = parse_uuid(payload.get("person_id"), "person_id")
-    try:
-        window = payload["window"]
-        start, end = datetime.fromisoformat(window["start"]), datetime.fromisoformat(window["end"])
-        periods = [Busy(datetime.fromisoformat(p["start"]), datetime.fromisoformat(p["end"]))
-                   for p in payload.get("periods") or []]
-        stamp = datetime.fromisoformat(payload["occurred_at"])
-    except (KeyError, TypeError, ValueError, AttributeError):
-        raise errors.Invalid("calendar.busy needs window, periods and occurred_at.", field="window") from None
-    aware = all(m.tzinfo is not None for m in [start, end, stamp, *(t for p in periods for t in (p.start, p.end))])
-    if not aware or end <= start or any(p.end <= p.start for p in periods):
-        raise errors.Invalid("calendar.busy times must carry an offset and end after they start.", field="periods")
+    window, raw_periods = payload.get("window"), payload.get("periods") or []
+    if not isinstance(window, dict):
+        raise errors.Invalid("window", "not_object")
+    if not isinstance(raw_periods, list) or not all(isinstance(p, dict) for p in raw_periods):
+        raise errors.Invalid("periods", "not_list")
+    start, end = parse_instant(window.get("start"), "window.start"), parse_instant(window.get("end"), "window.end")
+    periods = [Busy(parse_instant(p.get("start"), "periods.start"), parse_instant(p.get("end"), "periods.end"))
+               for p in raw_periods]
+    stamp = parse_instant(payload.get("occurred_at"), "occurred_at")
+    if end <= start or any(p.end <= p.start for p in periods):
+        raise errors.Invalid("periods", "not_time")
     cfg = ports.config
     touched = [d for d in days_of(cfg, start, end) if d >= today(cfg, now)]
     entries_for(ports, [person_id])
@@ -587,6 +590,8 @@ def reconcile_bookings(ports: Ports, now: datetime) -> set[str]:
                                              after=after, limit=SNAPSHOT_PAGE)
         facts = []
         for item in page["items"]:
+            if is_ownerless(item):
+                continue  # a walk-in at a room's door: nobody's presence
             try:
                 facts.append(fact_from_payload(None, item))
             except errors.DomainError:

@@ -44,3 +44,11 @@ def is_booking_event(event) -> bool:
         and isinstance(event.get("booking"), dict)
         and isinstance(event.get("person"), dict)
     )
+
+
+def is_ownerless(event) -> bool:
+    """A walk-in booking made at a room's door tablet: nobody owns it
+    (``person`` null), so nobody is told anything about it."""
+    return (isinstance(event, dict) and event.get("type") in BOOKING_EVENTS
+            and isinstance(event.get("booking"), dict) and event.get("person") is None
+            and event["booking"].get("person_id") is None)

@@ -36,6 +36,14 @@ def rank(status: str) -> int:
     return RANK_OF_STATUS.get(status, 0)
 
 
+def is_ownerless(payload) -> bool:
+    """A walk-in booking made at a door tablet: it has no owner (``person_id``
+    null). It says nothing of anyone's presence, so presence leaves it out;
+    the room is busy all the same (booking and the tablets know it)."""
+    booking = payload.get("booking") if isinstance(payload, dict) else None
+    return isinstance(booking, dict) and "person_id" in booking and booking["person_id"] is None
+
+
 def fact_from_payload(event_type: str, payload: dict) -> BookingFact:
     """The fact a booking event (or a snapshot item, ``event_type=None``) states."""
     if not isinstance(payload, dict) or not isinstance(payload.get("booking"), dict):
