@@ -226,3 +226,116 @@ async def test_a_tablet_follows_its_room_live_and_a_booking_reaches_it_within_2_
         assert event["booking"]["id"] == booked.json()["id"]
         assert "person_id" not in event["booking"] and "title" not in event["booking"]
         await ws.close()
+
+
+def _minute(moment: datetime) -> datetime:
+    return moment.replace(second=0, microsecond=0)
+
+
+def test_a_tablet_books_its_own_room_now_never_past_the_next_meeting(gateway, booking_db_url, place,
+                                                                     admin, issue):
+    other = make_place(booking_db_url, desks=1, rooms=1, people=1)
+    agent = {"Authorization": f"Bearer {issue(place.emails[0], 'agent', person_id=place.people[0])}"}
+    with httpx.Client(base_url=gateway.url, timeout=10) as api:
+        device, tablet = pair(api, admin, place.rooms[0])
+        # The next meeting in 20 minutes: 15 fits, 30 and 60 do not.
+        next_start = _minute(datetime.now(timezone.utc)) + timedelta(minutes=20)
+        following = api.post("/api/v1/bookings", headers=agent, json={
+            "resource_id": place.rooms[0], "start": next_start.isoformat(),
+            "end": (next_start + timedelta(minutes=30)).isoformat(), "title": "Revue"})
+        assert following.status_code == 201, following.text
+        for minutes in (30, 60):
+            refused = api.post("/api/v1/display/book-now", headers=tablet, json={"minutes": minutes})
+            assert refused.status_code == 409, refused.text
+            assert refused.json()["error"] == "resource_already_booked"
+            assert refused.json()["conflict"]["id"] == following.json()["id"]
+
+        # The body names neither a room nor a person, nor an odd duration.
+        for body in ({"minutes": 15, "room_id": other.rooms[0]}, {"minutes": 15, "person_id": place.people[1]},
+                     {"minutes": 20}, {}):
+            answer = api.post("/api/v1/display/book-now", headers=tablet, json=body)
+            assert answer.status_code == 422, (body, answer.text)
+        # People book through the bookings API, not the door's.
+        assert api.post("/api/v1/display/book-now", headers=agent, json={"minutes": 15}).status_code == 403
+
+        booked = api.post("/api/v1/display/book-now", headers=tablet, json={"minutes": 15},
+                          params={"room_id": other.rooms[0]})  # a query string changes nothing either
+        assert booked.status_code == 201, booked.text
+        walk_in = booked.json()
+        assert walk_in["resource_id"] == place.rooms[0] and walk_in["walk_in"] is True
+        assert walk_in["status"] == "checked_in" and "person_id" not in walk_in
+        assert datetime.fromisoformat(walk_in["end"]) <= next_start
+        again = api.post("/api/v1/display/book-now", headers=tablet, json={"minutes": 15})
+        assert again.status_code == 409  # the room is taken now
+
+        shown = {m["id"]: m for m in api.get("/api/v1/display/room", headers=tablet).json()["meetings"]}
+        assert shown[walk_in["id"]]["walk_in"] is True and shown[walk_in["id"]]["organiser"] is None
+        # Someone else sees a taken room, and nobody behind it.
+        seen = api.get(f"/api/v1/bookings/{walk_in['id']}", headers=agent).json()
+        assert seen["resource_id"] == place.rooms[0] and "person_id" not in seen
+        assert api.get(f"/api/v1/bookings/{walk_in['id']}", headers=admin).json()["person_id"] is None
+
+    with psycopg.connect(booking_db_url) as conn:
+        recorded = conn.execute("SELECT device_id::text, action FROM device_action WHERE booking_id = %s",
+                                (walk_in["id"],)).fetchall()
+        row = conn.execute("SELECT person_id, source FROM booking WHERE id = %s", (walk_in["id"],)).fetchone()
+    assert recorded == [(device["id"], "book")] and row == (None, "tablet")
+
+
+def test_the_display_shows_the_organisers_name_unless_the_room_is_private(gateway, booking_db_url, place,
+                                                                          admin, issue):
+    agent = {"Authorization": f"Bearer {issue(place.emails[0], 'agent', person_id=place.people[0])}"}
+    with psycopg.connect(booking_db_url) as conn:
+        name = conn.execute("SELECT display_name FROM person WHERE id = %s", (place.people[0],)).fetchone()[0]
+    with httpx.Client(base_url=gateway.url, timeout=10) as api:
+        _, tablet = pair(api, admin, place.rooms[0])
+        start = datetime.now(timezone.utc) - timedelta(minutes=1)
+        booked = api.post("/api/v1/bookings", headers=agent, json={
+            "resource_id": place.rooms[0], "start": start.isoformat(),
+            "end": (start + timedelta(minutes=30)).isoformat(), "title": "Comité"})
+        assert booked.status_code == 201, booked.text
+        [meeting] = api.get("/api/v1/display/room", headers=tablet).json()["meetings"]
+        assert (meeting["title"], meeting["organiser"], meeting["walk_in"]) == ("Comité", name, False)
+        assert "person_id" not in meeting and "email" not in json.dumps(meeting)
+        patched = api.patch(f"/api/v1/resources/{place.rooms[0]}", headers=admin,
+                            json={"attributes": {"private": True}})
+        assert patched.status_code == 200, patched.text
+        [hidden] = api.get("/api/v1/display/room", headers=tablet).json()["meetings"]
+        assert hidden["title"] is None and hidden["organiser"] is None
+
+
+async def test_a_revoked_tablets_websocket_is_closed_at_once(gateway, place, admin):
+    with httpx.Client(base_url=gateway.url, timeout=10) as api:
+        device, tablet = pair(api, admin, place.rooms[0])
+    async with aiohttp.ClientSession() as session:
+        ws = await session.ws_connect(f"{gateway.url}/api/v1/live", headers=tablet)
+        await _receive(ws, lambda m: m["type"] == "welcome")
+        await ws.send_json({"op": "subscribe", "topics": [f"resource:{place.rooms[0]}"]})
+        await _receive(ws, lambda m: m["type"] == "subscribed")
+        async with httpx.AsyncClient(base_url=gateway.url, timeout=10) as api:
+            assert (await api.delete(f"/api/v1/devices/{device['id']}", headers=admin)).status_code == 204
+        revoked = time.monotonic()
+        async with asyncio.timeout(2.0):  # not the hub's minute-long periodic check
+            message = await ws.receive()
+        assert message.type == aiohttp.WSMsgType.CLOSE and message.data == 4401, message
+        assert time.monotonic() - revoked < 2.0
+
+
+async def test_a_walk_in_reaches_the_rooms_tablet_live_without_an_owner(gateway, place, admin):
+    with httpx.Client(base_url=gateway.url, timeout=10) as api:
+        _, tablet = pair(api, admin, place.rooms[0])
+    async with aiohttp.ClientSession() as session:
+        ws = await session.ws_connect(f"{gateway.url}/api/v1/live", headers=tablet)
+        watcher = await session.ws_connect(f"{gateway.url}/api/v1/live", headers=admin)
+        for socket, topic in ((ws, f"resource:{place.rooms[0]}"), (watcher, f"site:{place.site_id}")):
+            await _receive(socket, lambda m: m["type"] == "welcome")
+            await socket.send_json({"op": "subscribe", "topics": [topic]})
+            await _receive(socket, lambda m: m["type"] == "subscribed")
+        async with httpx.AsyncClient(base_url=gateway.url, timeout=10) as api:
+            booked = await api.post("/api/v1/display/book-now", headers=tablet, json={"minutes": 15})
+            assert booked.status_code == 201, booked.text
+        for socket in (ws, watcher):
+            event = await _receive(socket, lambda m: m["type"] == "booking.created")
+            assert event["booking"]["id"] == booked.json()["id"] and "person_id" not in event["booking"]
+        await ws.close()
+        await watcher.close()

@@ -97,6 +97,9 @@ class DisplayMeeting(Out):
     end: datetime
     status: str
     title: str | None = None
+    organiser: str | None = Field(None, description="Who booked it (display name); null for a "
+                                                    "walk-in or when the room hides details")
+    walk_in: bool = Field(False, description="Booked at the door (book now): nobody owns it")
 
 
 class DisplayAction(Body):
@@ -108,6 +111,10 @@ class DisplayExtend(Body):
     minutes: Literal[15, 30, 60]
 
 
+class DisplayBookNow(Body):
+    minutes: Literal[15, 30, 60]
+
+
 class DisplayRoom(Out):
     room_id: UUID
     name: str
@@ -115,7 +122,8 @@ class DisplayRoom(Out):
     time_zone: str
     language: str = Field(description="The display's language: resource attribute `language` "
                                       "(fr or en), French by default")
-    private: bool = Field(description="Resource attribute `private`: meetings show no title")
+    private: bool = Field(description="Resource attribute `private`: meetings show neither title "
+                                      "nor organiser (the display says « Réservé »)")
     meetings: list[DisplayMeeting]
 
 
@@ -205,10 +213,13 @@ async def display_room(call: Call):
     attributes = room.get("attributes") or {}
     private = attributes.get("private") is True
     meetings = [
-        # The booking service never tells a device who booked; the title is
-        # shown unless the room hides details (resource attribute private).
+        # The booking service tells the room's device the organiser's name (never
+        # their id); title and organiser are shown on the door unless the room
+        # hides details (resource attribute private). A walk-in has no organiser.
         {"id": b["id"], "start": b["start"], "end": b["end"], "status": b["status"],
-         "title": None if private else (b.get("title") or None)}
+         "title": None if private else (b.get("title") or None),
+         "organiser": None if private else (b.get("organiser") or None),
+         "walk_in": b.get("walk_in") is True}
         for b in bookings if b.get("status") in ("confirmed", "checked_in")
     ]
     language = attributes.get("language")
@@ -245,3 +256,13 @@ async def display_extend(call: Call):
     result = await call.rpc("extend_booking", actor=call.actor.for_rpc(),
                             booking_id=str(call.body.booking_id), minutes=call.body.minutes)
     return ok(result)
+
+
+@api.post("/display/book-now",
+          summary="Book the device's room from now for 15, 30 or 60 minutes (a walk-in, no owner)",
+          tag=TAG, action=Action.DISPLAY, body=DisplayBookNow, response=DisplayMeeting, status=201,
+          errors=(403, 409, 422))
+async def display_book_now(call: Call):
+    # The room is the token's: the body names no room and no person (unknown fields are refused).
+    result = await call.rpc("book_now", actor=call.actor.for_rpc(), minutes=call.body.minutes)
+    return ok(result, 201)
