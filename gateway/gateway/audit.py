@@ -118,12 +118,15 @@ async def audit_middleware(request: web.Request, handler):
     actor = request.get(ACTOR_KEY)
     if operation is None or actor is None or response.status >= 400 or request.get(_AUDITED):
         return response
+    action = operation.action
+    if action is None or (action in NOT_PERSONAL_RECORDS and request.method == "GET"):
+        return response  # the common reads: nothing to look for
     try:
         person = await _target_person(request)
-        if judge(request.method, operation.action, actor.person_id, person):
+        if judge(request.method, action, actor.person_id, person):
             await request.app[AUDIT_KEY].record(AuditEntry(
                 actor_token_id=actor.token_id, actor_person_id=actor.person_id,
-                actor_role=actor.role.value, action=operation.action.value,
+                actor_role=actor.role.value, action=action.value,
                 operation=operation.operation_id, method=request.method,
                 target=target_of(operation, request.match_info), target_person_id=person,
                 status=response.status))

@@ -80,7 +80,7 @@ class AuditQuery(Query):
     action: str | None = Field(None, pattern=r"^[a-z_.]{1,64}$", description="a policy action, "
                                "e.g. rules.manage, personal_data.manage")
     since: datetime | None = None
-    after: int | None = Field(None, ge=1, description="the `next` of the previous page")
+    after: int | None = Field(None, ge=1, le=2**63 - 1, description="the `next` of the previous page")
     limit: int = Field(100, ge=1, le=500)
 
 
