@@ -23,9 +23,13 @@ import socket
 import subprocess
 from pathlib import Path
 
+import json
+
+import jsonschema
 import kubernetes_validate
 import pytest
 import yaml
+from referencing import Registry, Resource
 
 from tests.deploy.contract import SECRET_KEYS, SECRET_NAME
 
@@ -39,7 +43,8 @@ OVERLAYS = ["overlays/dev", "overlays/prod"]
 # The oldest Kubernetes minor we support, and the newest the package knows.
 K8S_VERSIONS = ["1.30", kubernetes_validate.latest_version()]
 
-# Custom resources of the two operators: no schema offline, checked below.
+# Custom resources of the two operators: validated against tests/deploy/schemas.
+CRD_SCHEMAS = Path(__file__).resolve().parent / "schemas"
 CRD_KINDS = {
     ("rabbitmq.com/v1beta1", "RabbitmqCluster"),
     ("postgresql.cnpg.io/v1", "Cluster"),
@@ -153,6 +158,70 @@ def test_core_objects_are_valid_against_the_kubernetes_schemas(target, version):
             errors.append(f"{name}: no schema ({exc.message}); a typo in apiVersion or kind?")
     assert not errors, f"{target} against Kubernetes {version}:\n" + "\n".join(errors)
     assert validated >= 10
+
+
+@functools.cache
+def _crd_validator(api_version: str, kind: str, version: str):
+    """The operator's schema, its Kubernetes core references resolved with
+    kubernetes-validate's own (strict) definitions of that version."""
+    group = api_version.replace("/", "_")
+    schema = json.loads((CRD_SCHEMAS / f"{group}_{kind}.json").read_text())
+    definitions = kubernetes_validate.utils.schema_contents(
+        f"kubernetes-json-schema/v{_schema_version(version)}-local-strict/_definitions.json", version)
+    registry = Resource.from_contents(definitions) @ Registry()
+    return jsonschema.Draft202012Validator(schema, registry=registry)
+
+
+def _schema_version(version: str) -> str:
+    wanted = kubernetes_validate.utils.major_minor(version)
+    return [v for v in kubernetes_validate.utils.all_versions()
+            if kubernetes_validate.utils.major_minor(v) <= wanted][-1]
+
+
+def crd_errors(obj: dict, version: str) -> list[str]:
+    validator = _crd_validator(obj["apiVersion"], obj["kind"], version)
+    return [f'{obj["kind"]}/{obj["metadata"]["name"]}: {".".join(map(str, e.path))}: {e.message}'
+            for e in validator.iter_errors(obj)]
+
+
+@pytest.mark.parametrize("version", K8S_VERSIONS)
+@pytest.mark.parametrize("target", TARGETS)
+def test_operator_resources_are_valid_against_their_operators_schemas(target, version):
+    objs = [o for o in render(target) if (o["apiVersion"], o["kind"]) in CRD_KINDS]
+    assert {(o["apiVersion"], o["kind"]) for o in objs} == CRD_KINDS
+    errors = [e for obj in objs for e in crd_errors(obj, version)]
+    assert not errors, f"{target} against the operators' schemas:\n" + "\n".join(errors)
+
+
+@pytest.mark.parametrize("kind, path, value", [
+    ("RabbitmqCluster", ("spec", "replica"), 3),  # misspelt field
+    ("RabbitmqCluster", ("spec", "replicas"), -1),
+    ("RabbitmqCluster", ("spec", "rabbitmq", "additionalConfig"), "x" * 2001),
+    ("RabbitmqCluster", ("spec", "affinity", "podAntiAffinity", "preferred"), []),  # a core type
+    ("Cluster", ("spec", "instances"), 0),
+    ("Cluster", ("spec", "postgresql", "synchronous", "method"), "all"),
+    ("Cluster", ("spec", "postgresql", "synchronous", "dataDurability"), "strict"),
+    ("Cluster", ("spec", "bootstrap", "initdb", "postInitSql"), []),  # misspelt field
+    ("Cluster", ("spec", "resources", "limit"), {"cpu": "2"}),  # a core type, misspelt
+])
+def test_operator_schemas_reject_what_the_operators_would(kind, path, value):
+    """The vendored schemas are not vacuous: the API server would refuse these."""
+    obj = copy.deepcopy(next(o for o in render("overlays/prod") if o["kind"] == kind))
+    assert not crd_errors(obj, K8S_VERSIONS[-1])
+    node = obj
+    for key in path[:-1]:
+        node = node.setdefault(key, {})
+    node[path[-1]] = value
+    assert crd_errors(obj, K8S_VERSIONS[-1]), f"{kind} {'.'.join(path)}={value!r} was accepted"
+
+
+def test_the_gateway_autoscaler_is_validated_as_autoscaling_v2():
+    hpa = named(render("overlays/prod"), "HorizontalPodAutoscaler", "escale-gateway")
+    assert hpa["apiVersion"] == "autoscaling/v2"
+    kubernetes_validate.validate(hpa, K8S_VERSIONS[0], strict=True)
+    hpa["spec"]["metrics"][0]["resource"]["target"]["averageUtilisation"] = 70
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(hpa, K8S_VERSIONS[-1], strict=True)
 
 
 def test_strict_validation_rejects_an_unknown_field():
@@ -450,6 +519,23 @@ def test_a_job_migrates_both_databases(target):
         assert f"ESCALE_{service}_DATABASE_URL" in env_names
     assert container["image"].split(":")[0].endswith("escale/cli")
     assert pod_spec(job)["restartPolicy"] in {"Never", "OnFailure"}
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_the_job_that_declares_the_queues_and_the_services_share_the_queue_settings(target):
+    """`escale db upgrade` declares every quorum queue; a service declaring
+    one with other arguments (delivery limit) would be refused by RabbitMQ."""
+    objs = render(target)
+    config = next(o for o in of_kind(objs, "ConfigMap") if o["metadata"]["name"].startswith("escale-config"))
+    assert {"ESCALE_AMQP_PREFETCH", "ESCALE_AMQP_DELIVERY_LIMIT"} <= set(config["data"])
+    for kind, name in (("Job", "escale-db-upgrade"), ("Deployment", "escale-booking"),
+                       ("Deployment", "escale-presence"), ("Deployment", "escale-notify")):
+        for container in pod_spec(named(objs, kind, name))["containers"]:
+            sources = [s["configMapRef"]["name"] for s in container.get("envFrom", []) if "configMapRef" in s]
+            assert config["metadata"]["name"] in sources, f"{name} does not read {config['metadata']['name']}"
+            names = {e["name"] for e in container.get("env", [])}
+            assert not names & {"ESCALE_AMQP_PREFETCH", "ESCALE_AMQP_DELIVERY_LIMIT"}, name
+            assert "ESCALE_AMQP_URI" in names
 
 
 def test_dev_seeds_the_demo_after_migrating_and_prod_has_no_demo():
