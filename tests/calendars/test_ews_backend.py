@@ -22,6 +22,7 @@ from booking.calendars.backend import (
     BackendAuthError,
     BackendConfig,
     BackendUnavailable,
+    CalendarNotFound,
     Credentials,
     OutgoingItem,
     SyncTokenInvalid,
@@ -148,6 +149,20 @@ def test_refused_credentials_are_an_auth_error(ews_replica):
         backend.changes(ROOM, None)
     assert "wrong" not in str(raised.value)
     assert len(ews_replica.calls) == 1  # a login failure is not retried
+
+
+def test_a_mailbox_outside_the_impersonation_scope_is_an_auth_error(ews_replica, backend):
+    ews_replica.not_impersonable.add(ROOM)
+    with pytest.raises(BackendAuthError):
+        backend.changes(ROOM, None)
+
+
+def test_an_address_with_no_mailbox_is_a_mapping_to_fix(ews_replica, backend):
+    ews_replica.unknown_mailboxes.add(ROOM)
+    with pytest.raises(CalendarNotFound):
+        backend.changes(ROOM, None)
+    with pytest.raises(CalendarNotFound):
+        backend.busy(ROOM, T0, T0 + timedelta(hours=8))
 
 
 def test_missing_password_fails_at_start_with_the_variable_to_set():

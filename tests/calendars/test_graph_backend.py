@@ -19,7 +19,9 @@ from booking.calendars import usecases as calendars
 from booking.calendars.backend import (
     BackendAuthError,
     BackendConfig,
+    BackendError,
     BackendUnavailable,
+    CalendarNotFound,
     OutgoingItem,
     SyncTokenInvalid,
     booking_uid,
@@ -198,6 +200,29 @@ def test_a_wrong_client_secret_is_an_auth_error_without_the_secret(graph_replica
     with pytest.raises(BackendAuthError) as raised:
         backend.changes(ROOM, None)
     assert "nope" not in str(raised.value) and "invalid_client" in str(raised.value)
+
+
+def test_a_mailbox_outside_the_access_policy_is_an_auth_error(graph_replica, backend):
+    graph_replica.denied_mailboxes.add(ROOM)
+    with pytest.raises(BackendAuthError):
+        backend.changes(ROOM, None)
+
+
+def test_an_unknown_user_is_a_mapping_to_fix(graph_replica, backend):
+    graph_replica.unknown_users.add(ROOM)
+    with pytest.raises(CalendarNotFound):
+        backend.changes(ROOM, None)
+    with pytest.raises(CalendarNotFound):
+        backend.busy(ROOM, T0, T0 + timedelta(hours=8))
+
+
+def test_a_write_graph_refuses_is_a_backend_error_not_a_retry(graph_replica, backend):
+    graph_replica.fail(400, "ErrorInvalidRequest", "Your request can't be completed.")
+    with pytest.raises(BackendError) as raised:
+        backend.put(ROOM, booking(T0), None)
+    assert not isinstance(raised.value, BackendUnavailable)
+    assert "ErrorInvalidRequest" in str(raised.value)
+    assert graph_replica.events(ROOM) == []
 
 
 def test_missing_credentials_fail_at_start_with_the_variables_to_set(graph_replica):

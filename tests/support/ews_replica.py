@@ -134,6 +134,8 @@ class EwsReplica:
         self._generation = uuid.uuid4().hex[:8]
         self._faults: deque[Fault] = deque()
         self.calls: list[Call] = []
+        self.unknown_mailboxes: set[str] = set()  # addresses with no mailbox behind them
+        self.not_impersonable: set[str] = set()  # outside the service account's management scope
         self._server: ThreadingHTTPServer | None = None
         self.url = ""
 
@@ -330,6 +332,11 @@ class EwsReplica:
                 if fault.kind == "unauthorized":
                     return 401, b""
                 return 500, self._busy_fault(fault.back_off_ms)
+            if impersonated in self.not_impersonable:
+                return 500, self._fault(
+                    "ErrorImpersonateUserDenied",
+                    "The account does not have permission to impersonate the requested user.",
+                )
             handler = getattr(self, f"_op_{operation}", None)
             if handler is None:
                 return 500, self._envelope(
@@ -348,6 +355,19 @@ class EwsReplica:
             f'<h:ServerVersionInfo xmlns:h="{T}" {version}/></s:Header>'
             f'<s:Body xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
             f'xmlns:xsd="http://www.w3.org/2001/XMLSchema">{body}</s:Body></s:Envelope>'
+        ).encode()
+
+    @staticmethod
+    def _fault(code: str, message: str) -> bytes:
+        """A SOAP fault as EWS sends for errors found before any operation runs."""
+        return (
+            '<?xml version="1.0" encoding="utf-8"?>'
+            f'<s:Envelope xmlns:s="{S}"><s:Body><s:Fault>'
+            f'<faultcode xmlns:a="{T}">a:{code}</faultcode>'
+            f'<faultstring xml:lang="en-US">{escape(message)}</faultstring><detail>'
+            f'<e:ResponseCode xmlns:e="{E}">{code}</e:ResponseCode>'
+            f'<e:Message xmlns:e="{E}">{escape(message)}</e:Message>'
+            "</detail></s:Fault></s:Body></s:Envelope>"
         ).encode()
 
     @staticmethod
@@ -443,6 +463,17 @@ class EwsReplica:
         for folder in op.find(_m("FolderIds")):
             mailbox = folder.find(f"{_t('Mailbox')}/{_t('EmailAddress')}")
             mailbox = (mailbox.text if mailbox is not None else anchor or "").lower()
+            if mailbox in self.unknown_mailboxes:
+                parts.append(
+                    self._error(
+                        "GetFolder",
+                        "ErrorNonExistentMailbox",
+                        "The SMTP address has no mailbox associated with it.",
+                        f'<m:MessageXml><t:Value Name="SmtpAddress">{escape(mailbox)}</t:Value>'
+                        "</m:MessageXml>",
+                    )
+                )
+                continue
             if folder.get("Id") in ("root", "msgfolderroot"):
                 parts.append(
                     self._success(
@@ -636,6 +667,15 @@ class EwsReplica:
         responses = []
         for data in op.find(_m("MailboxDataArray")):
             address = data.findtext(f"{_t('Email')}/{_t('Address')}").lower()
+            if address in self.unknown_mailboxes:
+                responses.append(
+                    '<m:FreeBusyResponse><m:ResponseMessage ResponseClass="Error">'
+                    "<m:MessageText>No mailbox with such guid.</m:MessageText>"
+                    "<m:ResponseCode>ErrorMailRecipientNotFound</m:ResponseCode>"
+                    "<m:DescriptiveLinkKey>0</m:DescriptiveLinkKey></m:ResponseMessage>"
+                    "</m:FreeBusyResponse>"
+                )
+                continue
             events = []
             for item in self._items.values():
                 start, end = _parse(item.text("Start")), _parse(item.text("End"))

@@ -96,6 +96,8 @@ class Fault:
     status: int
     retry_after: int | None
     times: int
+    code: str = ""
+    message: str = ""
 
 
 @dataclass
@@ -118,6 +120,8 @@ class GraphReplica:
         self._faults: deque[Fault] = deque()
         self.requests: list[Request] = []
         self.tokens_issued = 0
+        self.unknown_users: set[str] = set()
+        self.denied_mailboxes: set[str] = set()  # outside the app's application access policy
         self._server: ThreadingHTTPServer | None = None
         self.base = ""
 
@@ -250,7 +254,15 @@ class GraphReplica:
             self._tokens.clear()
 
     def throttle(self, status: int = 429, retry_after: int | None = 7, times: int = 1) -> None:
-        self._faults.append(Fault(status, retry_after, times))
+        if status == 429:
+            code, message = "TooManyRequests", "Application is over its MailboxConcurrency limit."
+        else:
+            code, message = "ServiceUnavailable", "Service unavailable."
+        self._faults.append(Fault(status, retry_after, times, code, message))
+
+    def fail(self, status: int, code: str, message: str, times: int = 1) -> None:
+        """The next Graph requests (not the token endpoint's) get this error answer."""
+        self._faults.append(Fault(status, None, times, code, message))
 
     def graph_requests(self) -> list[str]:
         return [f"{r.method} {r.path}" for r in self.requests if r.path.startswith("/v1.0")]
@@ -327,16 +339,7 @@ class GraphReplica:
                 extra = (
                     {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
                 )
-                if fault.status == 429:
-                    return self._error(
-                        429,
-                        "TooManyRequests",
-                        "Application is over its MailboxConcurrency limit.",
-                        extra,
-                    )
-                return self._error(
-                    fault.status, "ServiceUnavailable", "Service unavailable.", extra
-                )
+                return self._error(fault.status, fault.code, fault.message, extra)
             auth = headers.get("Authorization", "")
             if not auth.startswith("Bearer ") or auth[7:] not in self._tokens:
                 return self._error(
@@ -352,6 +355,17 @@ class GraphReplica:
                 )
             mailbox = segments[3].lower()
             rest = "/".join(segments[4:])
+            if mailbox in self.unknown_users:
+                return self._error(
+                    404, "ErrorInvalidUser", f"The requested user '{mailbox}' is invalid."
+                )
+            if mailbox in self.denied_mailboxes:
+                return self._error(
+                    403,
+                    "ErrorAccessDenied",
+                    "Access to OData is disabled: [RAOP] : Blocked by tenant configured AppOnly "
+                    "AccessPolicy settings.",
+                )
             if method == "GET" and rest.endswith("calendarView/delta"):
                 return self._delta(mailbox, rest, query, headers)
             if method == "POST" and rest.endswith("getSchedule"):

@@ -85,6 +85,7 @@ from .backend import (
     MARKER_PROPERTY,
     BackendAuthError,
     BackendConfig,
+    BackendError,
     BackendUnavailable,
     BusyPeriod,
     CalendarNotFound,
@@ -119,6 +120,17 @@ SYNC_FIELDS = (
     # there (EWS sends midnight in that zone, as UTC).
     "_start_timezone",
     "_end_timezone",
+)
+#: EWS answers that mean "later": the server or its store is overloaded or away for a while.
+TRANSIENT = (
+    ews_errors.ErrorTimeoutExpired,
+    ews_errors.ErrorInternalServerTransientError,
+    ews_errors.ErrorInternalServerError,
+    ews_errors.ErrorMailboxStoreUnavailable,
+    ews_errors.ErrorMailboxMoveInProgress,
+    ews_errors.ErrorTooManyObjectsOpened,
+    ews_errors.ErrorConnectionFailed,
+    ews_errors.ErrorExceededConnectionCount,
 )
 #: Free/busy states that do not block a slot.
 NOT_BUSY = {"Free", "WorkingElsewhere", "NoData"}
@@ -309,21 +321,22 @@ class EwsBackend:
         except (
             ews_errors.ErrorNonExistentMailbox,
             ews_errors.ErrorFolderNotFound,
-            ews_errors.ErrorMailboxStoreUnavailable,
+            ews_errors.ErrorMailRecipientNotFound,
         ) as exc:
             raise CalendarNotFound(f"No calendar for {mailbox} on the Exchange server") from exc
-        except (
-            ews_errors.TransportError,
-            ews_errors.ErrorTimeoutExpired,
-            ews_errors.ErrorInternalServerTransientError,
-            ews_errors.MalformedResponseError,
-            ews_errors.SOAPError,
-            ews_errors.RedirectError,
-            OSError,
-        ) as exc:
+        except TRANSIENT as exc:
             raise BackendUnavailable(
                 f"Exchange did not answer for {mailbox}: {type(exc).__name__}"
             ) from exc
+        except ews_errors.ResponseMessageError as exc:
+            # Any other EWS response code is Exchange's final word on this request.
+            raise BackendError(f"Exchange answered {type(exc).__name__} for {mailbox}") from exc
+        except (ews_errors.TransportError, OSError) as exc:  # network, TLS, unreadable answers
+            raise BackendUnavailable(
+                f"Exchange did not answer for {mailbox}: {type(exc).__name__}"
+            ) from exc
+        except ews_errors.EWSError as exc:
+            raise BackendError(f"Exchange answered {type(exc).__name__} for {mailbox}") from exc
 
     # --- changes ----------------------------------------------------------
 

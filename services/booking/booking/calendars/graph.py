@@ -54,6 +54,7 @@ from .backend import (
     MARKER_PROPERTY,
     BackendAuthError,
     BackendConfig,
+    BackendError,
     BackendUnavailable,
     BusyPeriod,
     CalendarNotFound,
@@ -177,6 +178,8 @@ class GraphBackend:
                 )
             self._raise_unavailable(response, "token endpoint")
             body = _json(response)
+            if not isinstance(body.get("access_token"), str):
+                raise BackendUnavailable("The token endpoint answered without a token")
             self._token = body["access_token"]
             self._token_expires = time.monotonic() + max(0, int(body.get("expires_in", 3599)) - 60)
             return self._token
@@ -217,7 +220,7 @@ class GraphBackend:
             raise BackendAuthError(
                 f"Escale's app may not access {what} (permission or access policy)"
             )
-        code = str(_json(response).get("error", {}).get("code", "")) if response.content else ""
+        code = _error_code(response)
         if response.status_code == 410 or code.lower() in _RESYNC_CODES:
             raise SyncTokenInvalid(f"Microsoft Graph refused the delta token of {what}")
         self._raise_unavailable(response, what)
@@ -271,9 +274,7 @@ class GraphBackend:
             if response.status_code == 404:
                 raise CalendarNotFound(f"No calendar {calendar_ref} in the tenant")
             if response.status_code >= 400:
-                raise BackendUnavailable(
-                    f"Microsoft Graph answered {response.status_code} for {calendar_ref}"
-                )
+                raise _refused(response, calendar_ref)
             page = _json(response)
             for row in page.get("value", []):
                 self._take(row, items, deleted, skipped)
@@ -348,9 +349,7 @@ class GraphBackend:
             if response.status_code < 300:
                 return _ref(_json(response))
             if response.status_code != 404:
-                raise BackendUnavailable(
-                    f"Microsoft Graph answered {response.status_code} to an update"
-                )
+                raise _refused(response, "an update")
             log.info(
                 "graph: event gone remotely, creating it anew",
                 extra={"booking_id": item.booking_id},
@@ -364,9 +363,7 @@ class GraphBackend:
         if response.status_code == 404:
             raise CalendarNotFound(f"No calendar {calendar_ref} in the tenant")
         if response.status_code >= 300:
-            raise BackendUnavailable(
-                f"Microsoft Graph answered {response.status_code} to a creation"
-            )
+            raise _refused(response, "a creation")
         return _ref(_json(response))
 
     def delete(self, calendar_ref: str, remote_id: str) -> None:
@@ -375,9 +372,7 @@ class GraphBackend:
             "DELETE", f"{self._graph}/{user}/events/{quote(remote_id, safe='')}", calendar_ref
         )
         if response.status_code >= 300 and response.status_code != 404:
-            raise BackendUnavailable(
-                f"Microsoft Graph answered {response.status_code} to a deletion"
-            )
+            raise _refused(response, "a deletion")
 
     # --- busy -------------------------------------------------------------
 
@@ -402,9 +397,7 @@ class GraphBackend:
         if response.status_code == 404:
             raise CalendarNotFound(f"No mailbox {mailbox} in the tenant")
         if response.status_code >= 300:
-            raise BackendUnavailable(
-                f"Microsoft Graph answered {response.status_code} to getSchedule"
-            )
+            raise _refused(response, "getSchedule")
         periods = []
         for schedule in _json(response).get("value", []):
             if schedule.get("error"):
@@ -435,7 +428,21 @@ def _json(response) -> dict:
     return data if isinstance(data, dict) else {}
 
 
+def _error_code(response) -> str:
+    error = _json(response).get("error") if response.content else None
+    return str(error.get("code", "")) if isinstance(error, dict) else ""
+
+
+def _refused(response, what: str) -> BackendError:
+    """A 4xx Graph gives as its final word (bad request, conflict...): no retry will help."""
+    return BackendError(
+        f"Microsoft Graph refused {what}: {response.status_code} {_error_code(response)}".strip()
+    )
+
+
 def _ref(event: dict) -> RemoteRef:
+    if not isinstance(event.get("id"), str):
+        raise BackendError("Microsoft Graph answered a write without the event's id")
     return RemoteRef(
         remote_id=event["id"],
         etag=event.get("@odata.etag") or event.get("changeKey"),
