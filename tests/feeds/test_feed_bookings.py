@@ -119,3 +119,25 @@ def test_a_daylight_saving_week_from_the_database_to_both_parsers(store, booking
         assert [s.astimezone(timezone.utc) for s in found] == [before.astimezone(timezone.utc),
                                                               after.astimezone(timezone.utc)]
         assert found[0].utcoffset() != found[1].utcoffset()
+
+
+def test_any_statement_that_moves_or_retitles_a_booking_bumps_its_sequence(store, place, booking_db_url):
+    # Calendar sync (or any future path) moves bookings with its own UPDATE:
+    # the trigger still bumps the revision in that very statement.
+    start = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(days=3)
+    booking = book(store, place, place.rooms[0], start, start + timedelta(hours=1))
+    with psycopg.connect(booking_db_url) as conn:
+        def update(sql, *params):
+            return conn.execute(sql + " WHERE id = %s RETURNING sequence",
+                                (*params, booking["id"])).fetchone()[0]
+
+        assert update("UPDATE booking SET during = tstzrange(%s, %s, '[)')",
+                      start + timedelta(hours=1), start + timedelta(hours=2)) == 1
+        assert update("UPDATE booking SET title = %s", "Revue de projet") == 2
+        assert update("UPDATE booking SET title = %s", "Revue de projet") == 2   # unchanged
+        assert update("UPDATE booking SET status = 'checked_in'") == 2
+        assert update("UPDATE booking SET updated_at = now()") == 2
+        assert update("UPDATE booking SET status = 'released'") == 3
+    [item] = feed(store, start - timedelta(days=1), start + timedelta(days=1),
+                  since=datetime.now(timezone.utc) - timedelta(days=1), resource_id=place.rooms[0])
+    assert item["booking"]["sequence"] == 3 and item["booking"]["title"] == "Revue de projet"
