@@ -7,9 +7,11 @@ action alone:
 * an **administrative action**: a change (not GET) whose action is outside
   what an agent may do (catalogue, rules, imports, devices, tokens,
   notification settings, retention...);
-* **access to another person's data**: the request names a person
-  (``person_id`` in the path, query or JSON body) other than the caller,
-  for an action on personal records (bookings, plans, preferences...);
+* **access to another person's data**: an administrator's (or site
+  administrator's) request names a person (``person_id`` in the path, query
+  or JSON body) other than the caller, for an action on personal records
+  (bookings, plans, preferences...); agents see only what the services
+  show anyone of a colleague, so their requests are not logged;
   looking people up and reading presence, which every agent does and which
   the person's privacy choice governs, are not logged (a log of who looked
   for whom would itself be a record of staff activity).
@@ -43,17 +45,19 @@ NOT_PERSONAL_RECORDS = frozenset({
     Action.READ_PRESENCE, Action.LIVE,
 })
 PERSON_KEYS = ("person_id", "person")
+# Roles that see more of someone's records than other agents do.
+PRIVILEGED = frozenset({Role.ADMIN, Role.SITE_ADMIN})
 
 
-def judge(method: str, action: Action | None, actor_person_id: uuid.UUID | None,
+def judge(method: str, action: Action | None, role: Role, actor_person_id: uuid.UUID | None,
           target_person_id: uuid.UUID | None) -> bool:
     """Whether a successful operation goes into the audit log."""
     if action is None:
         return False
     if method != "GET" and action not in AGENT_ACTIONS:
         return True
-    return (target_person_id is not None and target_person_id != actor_person_id
-            and action not in NOT_PERSONAL_RECORDS)
+    return (role in PRIVILEGED and target_person_id is not None
+            and target_person_id != actor_person_id and action not in NOT_PERSONAL_RECORDS)
 
 
 def _uuid(value) -> uuid.UUID | None:
@@ -123,7 +127,7 @@ async def audit_middleware(request: web.Request, handler):
         return response  # the common reads: nothing to look for
     try:
         person = await _target_person(request)
-        if judge(request.method, action, actor.person_id, person):
+        if judge(request.method, action, actor.role, actor.person_id, person):
             await request.app[AUDIT_KEY].record(AuditEntry(
                 actor_token_id=actor.token_id, actor_person_id=actor.person_id,
                 actor_role=actor.role.value, action=action.value,

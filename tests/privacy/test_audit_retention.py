@@ -23,20 +23,27 @@ def test_audit_log_records_an_admin_export_and_a_rule_change(api, place, subject
     answer = api.put(f"/sites/{place.site_id}/rules/desk", headers=admin["headers"], json=rules)
     assert answer.status_code == 200, answer.text
     assert api.get(f"/admin/people/{subject['id']}/export", headers=admin["headers"]).status_code == 200
+    assert api.get("/bookings", headers=admin["headers"], params={"person_id": subject["id"]}).status_code == 200
     # An agent's own export and reads of colleagues are not admin actions: not logged.
     assert api.get("/me/export", headers=colleague["headers"]).status_code == 200
     assert api.get(f"/presence/{subject['id']}", headers=colleague["headers"]).status_code in (200, 503)
+    assert api.get("/bookings", headers=colleague["headers"], params={"person_id": subject["id"]}).status_code == 200
 
     page = api.get("/admin/audit", headers=admin["headers"],
                    params={"actor": admin["id"], "since": since})
     assert page.status_code == 200, page.text
     entries = page.json()["items"]
     assert [(e["action"], e["operation"]) for e in entries] == [
-        ("personal_data.manage", "export_person"), ("rules.manage", "set_rules")]
-    export, rule = entries
+        ("booking.read", "list_bookings"), ("personal_data.manage", "export_person"),
+        ("rules.manage", "set_rules")]
+    read, export, rule = entries
+    assert read["target_person_id"] == subject["id"]
     assert export["target_person_id"] == subject["id"] and export["actor_role"] == "admin"
     assert rule["target"] == f"id={place.site_id};kind=desk" and rule["status"] == 200
     assert all(e["actor_person_id"] == admin["id"] for e in entries)
+    about = api.get("/admin/audit", headers=admin["headers"],
+                    params={"person": subject["id"], "since": since}).json()["items"]
+    assert {e["actor_person_id"] for e in about} == {admin["id"]}  # the colleague's reads: not logged
 
     only_rules = api.get("/admin/audit", headers=admin["headers"],
                          params={"action": "rules.manage", "since": since}).json()["items"]

@@ -13,7 +13,7 @@ from booking.domain import errors
 from booking.domain.retention import DEFAULT, Retention, cutoffs, due, strictest
 from gateway.audit import judge, target_of
 from gateway.openapi import Operation
-from gateway.policy import Action
+from gateway.policy import Action, Role
 
 pytestmark = pytest.mark.unit
 
@@ -65,7 +65,7 @@ def test_the_nightly_job_is_due_once_a_day_after_its_hour():
 ME, OTHER = uuid.uuid4(), uuid.uuid4()
 
 
-@pytest.mark.parametrize("method, action, target, logged", [
+@pytest.mark.parametrize("method, action, target, logged", [  # an admin's requests
     ("PUT", Action.MANAGE_RULES, None, True),                 # an administrative change
     ("POST", Action.IMPORT_PEOPLE, None, True),
     ("DELETE", Action.MANAGE_DEVICES, None, True),
@@ -82,7 +82,13 @@ ME, OTHER = uuid.uuid4(), uuid.uuid4()
     ("GET", None, None, False),
 ])
 def test_what_the_audit_log_records(method, action, target, logged):
-    assert judge(method, action, ME, target) is logged
+    assert judge(method, action, Role.ADMIN, ME, target) is logged
+
+
+def test_an_agent_reading_what_anyone_sees_of_a_colleague_is_not_logged():
+    assert judge("GET", Action.READ_BOOKINGS, Role.AGENT, ME, OTHER) is False
+    assert judge("GET", Action.READ_BOOKINGS, Role.SITE_ADMIN, ME, OTHER) is True
+    assert judge("PUT", Action.MANAGE_RULES, Role.SITE_ADMIN, ME, None) is True
 
 
 def test_the_target_keeps_ids_and_fixed_words_but_no_free_text():
