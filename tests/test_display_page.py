@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import httpx
+import psycopg
 import pytest
 from playwright.sync_api import expect
 
@@ -78,6 +79,7 @@ def test_a_no_show_is_released_and_the_display_turns_free(gateway, place, agent,
     booking = book_room(gateway, agent, place.rooms[0], datetime.now(timezone.utc) - timedelta(minutes=2))
     expect(page.locator("#status-text")).to_have_text("OCCUPÉ", timeout=2_000)
     expect(page.locator("#current")).to_contain_text("Réservé")  # no title given
+    expect(page.locator("#organiser")).to_have_text(re.compile(r"^Organisé par \S"))
     # The booking service's release timer runs every 15 s.
     expect(page.locator("#status-text")).to_have_text("LIBRE", timeout=25_000)
     status = httpx.get(f"{gateway.url}/api/v1/bookings/{booking['id']}", headers=agent).json()["status"]
@@ -128,3 +130,91 @@ def test_gateway_down_shows_offline_keeps_the_schedule_and_resyncs_without_reloa
         expect(page.locator("#timeline")).not_to_contain_text("Rétrospective")
     assert page.evaluate("window.sameDocument === true")
     expect(page.get_by_role("button", name="Je suis là")).to_be_hidden()
+
+
+def minute(moment: datetime) -> datetime:
+    return moment.replace(second=0, microsecond=0)
+
+
+def display_name(booking_db_url, person_id):
+    with psycopg.connect(booking_db_url) as conn:
+        return conn.execute("SELECT display_name FROM person WHERE id = %s", (person_id,)).fetchone()[0]
+
+
+def test_book_now_offers_only_what_fits_before_the_next_meeting(gateway, booking_db_url, place, agent,
+                                                                tablet_page, pair_display):
+    page = tablet_page
+    pair_display(page, gateway.url, place.rooms[0])
+    expect(page.locator("#status-text")).to_have_text("LIBRE", timeout=5_000)
+    next_start = minute(datetime.now(timezone.utc)) + timedelta(minutes=20)
+    following = book_room(gateway, agent, place.rooms[0], next_start, title="Revue budgétaire")
+    expect(page.locator("#timeline")).to_contain_text("Revue budgétaire", timeout=2_000)
+    expect(page.locator("#timeline")).to_contain_text(display_name(booking_db_url, place.people[0]))
+
+    book_15, book_30, book_60 = (page.get_by_role("button", name=f"Réserver {m} min") for m in (15, 30, 60))
+    expect(page.locator("#book-now h2")).to_have_text("Réserver maintenant")
+    expect(book_15).to_be_enabled()
+    expect(book_30).to_be_disabled()
+    expect(book_60).to_be_disabled()
+    reason = page.locator("#book-reason")
+    expect(reason).to_have_text(re.compile(r"^Jusqu'à \d\d:\d\d au plus : réunion suivante$"))
+    assert book_30.get_attribute("title") == reason.text_content()
+    for button in (book_15, book_30, book_60):
+        box = button.bounding_box()
+        assert box["height"] >= 44 and box["width"] >= 44  # touch targets
+    assert page.evaluate("document.documentElement.scrollHeight <= window.innerHeight")
+
+    book_15.click()
+    expect(page.locator("#status-text")).to_have_text("OCCUPÉ", timeout=2_000)
+    expect(page.locator("#message")).to_have_text(re.compile(r"^Salle réservée jusqu'à \d\d:\d\d\.$"))
+    expect(page.locator("#current")).to_contain_text("Réservation immédiate")
+    expect(page.locator("#organiser")).to_be_empty()
+    expect(page.locator("#book-now")).to_be_hidden()  # the room is taken
+    expect(page.get_by_role("button", name="Je suis là")).to_be_hidden()  # checked in when booked
+    room = httpx.get(f"{gateway.url}/api/v1/bookings", headers=agent, timeout=10,
+                     params={"resource_id": place.rooms[0]}).json()
+    walk_ins = [b for b in room if b["id"] != following["id"] and b["status"] == "checked_in"]
+    assert len(walk_ins) == 1
+    assert datetime.fromisoformat(walk_ins[0]["end"]) <= next_start
+
+    # Ended at the door, the room is free again and the buttons come back.
+    page.get_by_role("button", name="Terminer").click()
+    expect(page.locator("#status-text")).to_have_text("LIBRE", timeout=2_000)
+    expect(book_15).to_be_enabled()
+
+
+def test_the_organiser_is_shown_and_a_private_room_says_reserved_only(gateway, booking_db_url, place,
+                                                                      agent, issue, tablet_page,
+                                                                      pair_display):
+    page = tablet_page
+    pair_display(page, gateway.url, place.rooms[0])
+    book_room(gateway, agent, place.rooms[0], datetime.now(timezone.utc) - timedelta(minutes=2),
+              title="Entretien annuel")
+    name = display_name(booking_db_url, place.people[0])
+    expect(page.locator("#current")).to_contain_text("Entretien annuel", timeout=2_000)
+    expect(page.locator("#organiser")).to_have_text(f"Organisé par {name}")
+
+    admin = {"Authorization": f"Bearer {issue('admin@mairie-test.fr', 'admin')}"}
+    patched = httpx.patch(f"{gateway.url}/api/v1/resources/{place.rooms[0]}", headers=admin, timeout=10,
+                          json={"attributes": {"private": True}})
+    assert patched.status_code == 200, patched.text
+    page.reload()
+    expect(page.locator("#current")).to_contain_text("Réservé", timeout=5_000)
+    expect(page.locator("#current")).not_to_contain_text("Entretien annuel")
+    expect(page.locator("#organiser")).to_be_empty()
+    assert name not in page.locator("body").inner_text()
+
+
+def test_book_now_is_refused_offline_with_the_reason(gateway, own_gateway, place, tablet_page,
+                                                     pair_display):
+    page = tablet_page
+    pair_display(page, own_gateway.url, place.rooms[0])
+    book_15 = page.get_by_role("button", name="Réserver 15 min")
+    expect(book_15).to_be_enabled(timeout=5_000)
+    own_gateway.stop()
+    expect(page.locator("#offline")).to_be_visible(timeout=5_000)
+    for minutes in (15, 30, 60):
+        expect(page.get_by_role("button", name=f"Réserver {minutes} min")).to_be_disabled()
+    expect(page.locator("#book-reason")).to_have_text("Hors ligne : réservation impossible pour l'instant")
+    own_gateway.start()
+    expect(book_15).to_be_enabled(timeout=20_000)

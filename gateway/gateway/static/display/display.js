@@ -20,6 +20,11 @@ const TEXT = {
     refused_offline: "Hors ligne : action impossible pour l'instant.",
     checked_in: "Présence confirmée.", ended: "Réunion terminée : la salle est libre.",
     not_confirmed: "Action non confirmée : réessayez.",
+    book_now: "Réserver maintenant", book_for: "Réserver {minutes} min", minutes: "{minutes} min",
+    booked: "Salle réservée jusqu'à {time}.", walk_in: "Réservation immédiate",
+    organiser: "Organisé par {name}", fits_until: "Jusqu'à {time} au plus : réunion suivante",
+    no_fit: "Réunion suivante à {time} : trop proche pour réserver",
+    book_offline: "Hors ligne : réservation impossible pour l'instant",
   },
   en: {
     pair_title: "Pair this tablet with a room",
@@ -34,6 +39,11 @@ const TEXT = {
     refused_offline: "Offline: this cannot be done right now.",
     checked_in: "Check-in confirmed.", ended: "Meeting ended: the room is free.",
     not_confirmed: "Not confirmed: please try again.",
+    book_now: "Book now", book_for: "Book {minutes} min", minutes: "{minutes} min",
+    booked: "Room booked until {time}.", walk_in: "Walk-in",
+    organiser: "Organised by {name}", fits_until: "Until {time} at most: next meeting",
+    no_fit: "Next meeting at {time}: too soon to book",
+    book_offline: "Offline: booking is not possible right now",
   },
 };
 const TOKEN_KEY = "escale.display.token";
@@ -49,6 +59,7 @@ let ws = null;
 let backoff = 1000;
 let lastHeard = 0;
 let timers = [];
+const BOOK_MINUTES = [15, 30, 60];
 
 function t(key, params = {}) {
   return TEXT[lang][key].replace(/\{(\w+)\}/g, (_, name) => String(params[name]));
@@ -57,6 +68,11 @@ function t(key, params = {}) {
 function applyTexts() {
   document.documentElement.lang = lang;
   for (const el of document.querySelectorAll("[data-t]")) el.textContent = t(el.dataset.t);
+  for (const button of document.querySelectorAll("#book-now button")) {
+    const minutes = Number(button.dataset.minutes);
+    button.textContent = t("minutes", { minutes });
+    button.setAttribute("aria-label", t("book_for", { minutes }));
+  }
 }
 
 function hhmm(date) {
@@ -178,13 +194,16 @@ function render() {
   $("status-text").textContent = current ? t("busy") : t("free");
   if (current) {
     const end = new Date(Date.parse(current.end));
-    $("current").textContent = (current.title || t("reserved")) + " · " + t("until", { time: hhmm(end) });
+    $("current").textContent = label(current) + " · " + t("until", { time: hhmm(end) });
+    $("organiser").textContent = current.organiser ? t("organiser", { name: current.organiser }) : "";
     $("remaining").textContent = t("left", { minutes: Math.max(1, Math.ceil((end - now) / 60000)) });
   } else {
     $("current").textContent = later.length
       ? t("free_until", { time: hhmm(new Date(Date.parse(later[0].start))) }) : t("free_all_day");
+    $("organiser").textContent = "";
     $("remaining").textContent = "";
   }
+  renderBookNow(now, current, later);
   // Check in: the meeting under way, or the next one within 15 minutes (the
   // service applies the site's exact window and says so if it is not open).
   const next = current || later.find((m) => Date.parse(m.start) - now <= 15 * 60000);
@@ -203,7 +222,8 @@ function render() {
     const when = document.createElement("span");
     when.className = "when";
     when.textContent = hhmm(new Date(Date.parse(m.start))) + "–" + hhmm(new Date(Date.parse(m.end)));
-    li.append(when, document.createTextNode(m.title || t("reserved")));
+    const who = m.organiser && !m.walk_in ? " — " + m.organiser : "";
+    li.append(when, document.createTextNode(label(m) + who));
     return li;
   });
   if (!items.length) {
@@ -215,6 +235,49 @@ function render() {
   const banner = $("offline");
   banner.hidden = online || !offlineSince;
   if (!online && offlineSince) banner.textContent = t("offline", { time: hhmm(offlineSince) });
+}
+
+// What the door says a meeting is: its title, "Walk-in" for a booking made at
+// the door, or "Reserved" (no title, or a room that hides details).
+function label(meeting) {
+  if (meeting.walk_in) return t("walk_in");
+  return meeting.title || t("reserved");
+}
+
+// Book now: only when the room is free, only the durations that end before
+// the next meeting (the service refuses the others too), never offline.
+function renderBookNow(now, current, later) {
+  const group = $("book-now");
+  group.hidden = Boolean(current);
+  if (current) return;
+  const start = Math.floor(now / 60000) * 60000;  // the service starts it at the minute
+  const next = later.length ? Date.parse(later[0].start) : Infinity;
+  let reason = "";
+  for (const button of group.querySelectorAll("button")) {
+    const minutes = Number(button.dataset.minutes);
+    const fits = start + minutes * 60000 <= next;
+    button.disabled = !online || !fits;
+    button.title = !online ? t("book_offline") : (fits ? "" : t("fits_until", { time: hhmm(new Date(next)) }));
+  }
+  if (!online) reason = t("book_offline");
+  else if (next < Infinity && start + BOOK_MINUTES[BOOK_MINUTES.length - 1] * 60000 > next) {
+    reason = start + BOOK_MINUTES[0] * 60000 > next
+      ? t("no_fit", { time: hhmm(new Date(next)) }) : t("fits_until", { time: hhmm(new Date(next)) });
+  }
+  $("book-reason").textContent = reason;
+}
+
+async function bookNow(button) {
+  if (!online) { say(t("refused_offline")); return; }
+  button.disabled = true;
+  try {
+    const answer = await api("POST", "/display/book-now", { minutes: Number(button.dataset.minutes) });
+    const body = await answer.json();
+    say(answer.ok ? t("booked", { time: hhmm(new Date(Date.parse(body.end))) }) : body.message);
+  } catch (error) {
+    say(t("not_confirmed"));
+  }
+  await refresh();
 }
 
 async function act(path, button, done, extra = {}) {
@@ -302,5 +365,8 @@ $("check-in").addEventListener("click", (event) => act("/display/check-in", even
 $("end").addEventListener("click", (event) => act("/display/end", event.currentTarget, "ended"));
 $("extend").addEventListener("click",
   (event) => act("/display/extend", event.currentTarget, "extended", { minutes: 15 }));
+for (const button of $("book-now").querySelectorAll("button")) {
+  button.addEventListener("click", (event) => bookNow(event.currentTarget));
+}
 applyTexts();
 if (token) start(); else startPairing();
