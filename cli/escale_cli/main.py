@@ -8,6 +8,7 @@
     escale import resources|people FILE     import a CSV file (``-`` reads stdin)
     escale token create --email E --role R  issue an API token, printed alone on stdout
     escale token list | revoke ID
+    escale retention run                    delete what is past its retention period now
 
 Settings come from ``ESCALE_BOOKING_DATABASE_URL``,
 ``ESCALE_GATEWAY_DATABASE_URL`` (and ``ESCALE_NOTIFY_DATABASE_URL``,
@@ -72,6 +73,13 @@ def build_parser() -> argparse.ArgumentParser:
             help="organisation code (default: %(default)s)",
         )
 
+    retention = groups.add_parser("retention", help="personal data past its retention period")
+    retention_commands = retention.add_subparsers(dest="command", metavar="ACTION", required=True)
+    retention_commands.add_parser(
+        "run", help="delete bookings and logs past their retention period now "
+                    "(what the services' nightly jobs do; docs/privacy.md)",
+    )
+
     token = groups.add_parser("token", help="API bearer tokens")
     token_commands = token.add_subparsers(dest="command", metavar="ACTION", required=True)
     create = token_commands.add_parser(
@@ -106,6 +114,10 @@ def run(args: argparse.Namespace, settings: Settings, out) -> None:
         commands.token_create(
             settings, args.email, args.role, args.site, args.room, args.label, out
         )
+    elif key == ("retention", "run"):
+        from . import retention
+
+        retention.run(settings, out)
     elif key == ("token", "list"):
         commands.token_list(settings, out)
     elif key == ("token", "revoke"):
