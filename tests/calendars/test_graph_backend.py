@@ -8,9 +8,11 @@ their error answers as documented, and turns them into the port's values.
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import psycopg
 import pytest
 from booking import usecases
 from booking.adapters.db import open_pool
@@ -417,3 +419,42 @@ def test_engine_room_meeting_in_m365_blocks_the_room_and_escale_bookings_appear_
     assert written["transactionId"].startswith(f"escale:{made['id']}:")
     echo = sync()["counts"]
     assert echo["created"] == 0 and echo["pushed"] == 0  # its echo is recognised
+
+
+def test_engine_an_agents_meetings_become_busy_times_without_titles(
+    booking_db_url, store, graph_replica
+):
+    place = make_place(booking_db_url, desks=0, rooms=1, people=2)
+    mailbox = f"agent-{uuid.uuid4().hex[:8]}@example.org"
+    calendars.set_connection(
+        store,
+        ADMIN,
+        place.site_id,
+        {
+            "backend": "graph",
+            "url": graph_replica.graph_url,
+            "credentials_ref": "m365",
+            "options": {"authority": graph_replica.login_url},
+            "interval_seconds": 3600,
+        },
+    )
+    calendars.map_person(store, ADMIN, place.people[0], place.site_id, mailbox)
+    start = (datetime.now(UTC) + timedelta(hours=2)).replace(minute=0, second=0, microsecond=0)
+    graph_replica.add_meeting(
+        mailbox, "Entretien annuel confidentiel", start, start + timedelta(hours=1)
+    )
+
+    run = calendars.sync_now(
+        store, calendars.BackendPool(env=ENV), datetime.now(UTC), ADMIN, place.site_id
+    )
+    assert run["status"] == "ok", run
+    with psycopg.connect(booking_db_url) as conn:
+        [(payload,)] = conn.execute(
+            "SELECT payload FROM outbox WHERE event_type = 'calendar.busy' AND payload->>'person_id' = %s",
+            (place.people[0],),
+        ).fetchall()
+    assert [
+        (datetime.fromisoformat(p["start"]), datetime.fromisoformat(p["end"]))
+        for p in payload["periods"]
+    ] == [(start, start + timedelta(hours=1))]
+    assert "Entretien" not in json.dumps(payload)
