@@ -315,3 +315,14 @@ def test_a_room_calendar_with_500_events_syncs_incrementally(booking_db_url, sto
     one = site.sync()
     assert one["counts"]["items"] == 1 and one["counts"]["moved"] == 1 and one["calls"] == 1
     assert len(site.bookings()) == 500
+
+
+def test_a_private_room_calendar_never_shows_escale_titles(site, radicale):
+    with psycopg.connect(site.db_url) as conn:
+        conn.execute("UPDATE resource SET attributes = attributes || '{\"private\": true}' WHERE id = %s",
+                     (site.room,))
+    start, end = slot(days=8, hour=16)
+    site.book(start, end, title="Entretien annuel de M. Dupont")
+    site.sync()
+    [data] = radicale.events(site.calendar).values()
+    assert "Dupont" not in data and "SUMMARY:Escale" in data

@@ -249,6 +249,7 @@ class CalendarState:
             SELECT b.id::text AS booking_id, b.status, lower(b.during) AS start, upper(b.during) AS "end",
                    b.ended_at, b.title, b.version, b.source, b.resource_id::text, cr.calendar_ref,
                    p.email AS person_email, s.timezone, r.name AS resource_name,
+                   COALESCE(r.attributes->'private' = 'true'::jsonb, false) AS private_room,
                    l.remote_id, l.occurrence, l.origin, l.state, l.etag, l.booking_version
               FROM calendar_room cr
               JOIN booking b ON b.resource_id = cr.resource_id

@@ -390,7 +390,8 @@ class SiteRound:
             end = max(row["start"] + timedelta(minutes=1), min(end, row["ended_at"]))
         return OutgoingItem(
             booking_id=row["booking_id"], uid=booking_uid(row["booking_id"]), start=row["start"], end=end,
-            title=row["title"] or DEFAULT_TITLE, time_zone=row["timezone"],
+            # A room marked private shows no titles at its door; nor in its calendar.
+            title=(None if row["private_room"] else row["title"]) or DEFAULT_TITLE, time_zone=row["timezone"],
             organiser_email=row["person_email"], sequence=row["version"],
         )
 
