@@ -1,13 +1,15 @@
 """Booking benchmark: bookings/s and latency through the whole system.
 
-Starts its own booking service and gateway on fresh databases and a fresh
-RabbitMQ vhost, books distinct desks with many concurrent HTTP clients, reads
-the availability of a 500-desk floor, and measures in the same run the raw
-figures the system is built on (an AMQP publish-to-consume round trip, and
-single-row PostgreSQL insert commits) so the ratios mean something on any
-machine.
+Starts ``--replicas`` processes of each kind (booking, presence, gateway;
+the clients spread over the gateways) on fresh databases and a fresh
+RabbitMQ vhost whose queues are declared by ``escale broker setup``, books
+distinct desks with many concurrent HTTP clients, reads the availability of
+a 500-desk floor, reports each process's memory, and measures in the same
+run the raw figures the system is built on (an AMQP publish-to-consume round
+trip, single-row PostgreSQL insert commits, a Redis GET) so the ratios mean
+something on any machine.
 
-    .venv/bin/python bench/booking.py [--bookings 3000] [--clients 32]
+    .venv/bin/python bench/booking.py [--bookings 3000] [--clients 8,16,32] [--replicas 2]
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -33,13 +36,16 @@ import aio_pika  # noqa: E402
 import aiohttp  # noqa: E402
 import httpx  # noqa: E402
 import psycopg  # noqa: E402
+import redis  # noqa: E402
 
 from booking.adapters.migrate import upgrade as upgrade_booking  # noqa: E402
 from gateway.adapters.migrate import upgrade as upgrade_gateway  # noqa: E402
 from gateway.adapters.tokens import issue_token  # noqa: E402
 from tests.support.data import make_place  # noqa: E402
-from tests.support.processes import booking_process, gateway_process  # noqa: E402
-from tests.support.servers import AMQP_BASE, create_database, drop_database  # noqa: E402
+from presence.adapters.migrate import upgrade as upgrade_presence  # noqa: E402
+from tests.support.presence import delete_prefix, presence_process  # noqa: E402
+from tests.support.processes import BIN, booking_process, gateway_process  # noqa: E402
+from tests.support.servers import AMQP_BASE, REDIS_URL, create_database, drop_database  # noqa: E402
 
 
 def percentiles(samples_ms: list[float]) -> dict:
@@ -69,6 +75,29 @@ async def raw_amqp_round_trip(amqp_uri: str, n: int = 500) -> dict:
     return percentiles(samples)
 
 
+def raw_redis_gets(n: int = 2000) -> dict:
+    """One small GET at a time: the floor under the presence read model."""
+    client = redis.Redis.from_url(REDIS_URL)
+    key = f"escale-bench:{uuid.uuid4().hex}"
+    client.set(key, b"x" * 200, ex=60)
+    samples = []
+    for _ in range(n):
+        started = time.perf_counter()
+        client.get(key)
+        samples.append((time.perf_counter() - started) * 1000)
+    client.delete(key)
+    client.close()
+    return percentiles(samples)
+
+
+def rss_mib(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def raw_pg_inserts(database_url: str, n: int = 2000) -> float:
     """Single-row inserts, each its own committed transaction: rows/s."""
     with psycopg.connect(database_url, autocommit=True) as conn:
@@ -81,7 +110,7 @@ def raw_pg_inserts(database_url: str, n: int = 2000) -> float:
     return n / elapsed
 
 
-async def book_many(url: str, tokens: list[str], desks: list[str], total: int, clients: int,
+async def book_many(urls: list[str], tokens: list[str], desks: list[str], total: int, clients: int,
                     first: int = 0):
     """Each person books their own desk, day after day: distinct desks, no
     conflicts. ``first`` continues the numbering of an earlier round."""
@@ -92,7 +121,7 @@ async def book_many(url: str, tokens: list[str], desks: list[str], total: int, c
         jobs.put_nowait((tokens[person], desks[person], (today + timedelta(days=1 + k // len(tokens))).isoformat()))
     latencies, failures = [], []
 
-    async def client(session: aiohttp.ClientSession):
+    async def client(session: aiohttp.ClientSession, url: str):
         while not jobs.empty():
             token, desk, day = jobs.get_nowait()
             started = time.perf_counter()
@@ -110,7 +139,7 @@ async def book_many(url: str, tokens: list[str], desks: list[str], total: int, c
     connector = aiohttp.TCPConnector(limit=clients)
     async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(30)) as session:
         started = time.perf_counter()
-        await asyncio.gather(*(client(session) for _ in range(clients)))
+        await asyncio.gather(*(client(session, urls[c % len(urls)]) for c in range(clients)))
         elapsed = time.perf_counter() - started
     return total / elapsed, percentiles(latencies), failures
 
@@ -142,7 +171,8 @@ def main() -> None:
     parser.add_argument("--clients", default="8,16,32", help="concurrent clients, one round each")
     parser.add_argument("--desks", type=int, default=500)
     parser.add_argument("--people", type=int, default=500)
-    parser.add_argument("--replicas", type=int, default=1, help="booking service processes")
+    parser.add_argument("--replicas", type=int, default=1,
+                        help="processes of each kind: booking, presence, gateway")
     args = parser.parse_args()
 
     run = uuid.uuid4().hex[:8]
@@ -152,46 +182,66 @@ def main() -> None:
     amqp_uri = f"{AMQP_BASE}/{quote(vhost, safe='')}"
     booking_db = create_database(f"escale_bench_{run}_booking")
     gateway_db = create_database(f"escale_bench_{run}_gateway")
+    presence_db = create_database(f"escale_bench_{run}_presence")
+    prefix = f"escale-bench-{run}:presence:"
     processes = []
     try:
         upgrade_booking(booking_db)
         upgrade_gateway(gateway_db)
+        upgrade_presence(presence_db)
+        subprocess.run([str(BIN / "escale"), "broker", "setup"], check=True, capture_output=True,
+                       env={**os.environ, "ESCALE_AMQP_URI": amqp_uri})
         place = make_place(booking_db, desks=args.desks, rooms=0, people=args.people)
         tokens = [issue_token(gateway_db, email=e, role="agent", person_id=p)
                   for p, e in zip(place.people, place.emails)]
-        for _ in range(args.replicas):
-            processes.append(booking_process(amqp_uri, booking_db).start())
-        gw = gateway_process(amqp_uri, gateway_db).start()
-        processes.append(gw)
-        httpx.get(f"{gw.url}/api/v1/sites", headers={"Authorization": f"Bearer {tokens[0]}"}).raise_for_status()
+        n = args.replicas
+        kinds = {"booking": [booking_process(amqp_uri, booking_db) for _ in range(n)],
+                 "presence": [presence_process(amqp_uri, presence_db, prefix) for _ in range(n)],
+                 "gateway": [gateway_process(amqp_uri, gateway_db, ESCALE_REDIS_URL=REDIS_URL,
+                                             ESCALE_PRESENCE_REDIS_PREFIX=prefix) for _ in range(n)]}
+        for group in kinds.values():
+            for process in group:
+                processes.append(process.start(90))
+        urls = [g.url for g in kinds["gateway"]]
+        for url in urls:
+            httpx.get(f"{url}/api/v1/sites", headers={"Authorization": f"Bearer {tokens[0]}"}).raise_for_status()
 
         amqp = asyncio.run(raw_amqp_round_trip(amqp_uri))
         inserts = raw_pg_inserts(booking_db)
-        print(f"# booking benchmark ({args.replicas} booking process(es), 1 gateway, 2 cores; "
+        redis_get = raw_redis_gets()
+        print(f"# booking benchmark ({n} process(es) each of booking, presence and gateway, 2 cores; "
               "load generator on the same machine)")
         print(f"raw AMQP round trip      : {fmt(amqp)}")
         print(f"raw PostgreSQL inserts   : {inserts:.0f} rows/s (one commit each)")
+        print(f"raw Redis GET            : {fmt(redis_get)}")
         # Warm-up: pools, caches, JIT-less Python's first calls.
-        asyncio.run(book_many(gw.url, tokens, place.desks, 300, 16))
+        asyncio.run(book_many(urls, tokens, place.desks, 300, 16))
         done = 300
         for clients in (int(c) for c in args.clients.split(",")):
             rate, booking_lat, failures = asyncio.run(
-                book_many(gw.url, tokens, place.desks, args.bookings, clients, first=done))
+                book_many(urls, tokens, place.desks, args.bookings, clients, first=done))
             done += args.bookings
-            print(f"bookings, {clients:3d} clients : {rate:.0f} bookings/s over {args.bookings}; "
+            print(f"bookings x{n}, {clients:3d} clients : {rate:.0f} bookings/s over {args.bookings}; "
                   f"{fmt(booking_lat)}; failures={len(failures)}; "
                   f"p50 / AMQP p50 = {booking_lat['p50'] / amqp['p50']:.0f}x; "
                   f"rate / raw inserts = {rate / inserts:.2f}")
             if failures:
                 print("   first failures:", failures[:3])
         for readers in (1, 4):
-            avail, sizes = asyncio.run(read_availability(gw.url, tokens[0], place.floor_id, 400, readers))
+            avail, sizes = asyncio.run(read_availability(urls[0], tokens[0], place.floor_id, 400, readers))
             print(f"availability {max(sizes)}-desk floor, {readers} reader(s): {fmt(avail)}")
+        for kind, group in kinds.items():
+            sizes = ", ".join(f"{rss_mib(p.proc.pid):.0f} MiB" for p in group)
+            print(f"memory (RSS) {kind:8s}    : {sizes} after the run")
     finally:
         for process in processes:
             process.stop()
         drop_database(f"escale_bench_{run}_booking")
         drop_database(f"escale_bench_{run}_gateway")
+        drop_database(f"escale_bench_{run}_presence")
+        client = redis.Redis.from_url(REDIS_URL)
+        delete_prefix(client, prefix)
+        client.close()
         subprocess.run(["rabbitmqctl", "-q", "delete_vhost", vhost], check=False)
 
 
