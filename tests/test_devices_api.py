@@ -325,7 +325,9 @@ async def test_a_walk_in_reaches_the_rooms_tablet_live_without_an_owner(gateway,
     with httpx.Client(base_url=gateway.url, timeout=10) as api:
         _, tablet = pair(api, admin, place.rooms[0])
     async with aiohttp.ClientSession() as session:
-        ws = await session.ws_connect(f"{gateway.url}/api/v1/live", headers=tablet)
+        # Asked for, compression is declined: one frame is written to every socket as is.
+        ws = await session.ws_connect(f"{gateway.url}/api/v1/live", headers=tablet, compress=15)
+        assert not ws.compress
         watcher = await session.ws_connect(f"{gateway.url}/api/v1/live", headers=admin)
         for socket, topic in ((ws, f"resource:{place.rooms[0]}"), (watcher, f"site:{place.site_id}")):
             await _receive(socket, lambda m: m["type"] == "welcome")

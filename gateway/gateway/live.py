@@ -330,10 +330,11 @@ class LiveHub:
             raise ApiError("forbidden", "live_origin")
         token = _token_of(request)
         viewer = await self._authenticate(request, token)
-        ws = web.WebSocketResponse(heartbeat=30, max_msg_size=MAX_MESSAGE)
+        # No permessage-deflate: messages are small, and compressing the same one
+        # for each of 1,000 sockets (each has its own deflate state) would cost
+        # more than sending it; uncompressed, one frame serves every socket.
+        ws = web.WebSocketResponse(heartbeat=30, max_msg_size=MAX_MESSAGE, compress=False)
         await ws.prepare(request)
-        # Frames are written straight to the transport unless the client
-        # negotiated compression (each socket then has its own deflate state).
         conn = Connection(ws, viewer, self._queue_size,
                           transport=None if ws.compress else request.transport)
         self._connections.add(conn)
