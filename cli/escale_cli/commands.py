@@ -189,11 +189,12 @@ def token_list(settings: Settings, out: TextIO) -> None:
 
     records = list_tokens(settings.gateway_database_url)
     now = datetime.now(timezone.utc)
-    rows = [("ID", "ROLE", "EMAIL", "STATE", "CREATED", "LABEL")]
+    # Browser sessions (KIND session) are listed and revoked like tokens.
+    rows = [("ID", "KIND", "ROLE", "EMAIL", "STATE", "CREATED", "LABEL")]
     for r in records:
         state = "revoked" if r.revoked_at else ("active" if r.usable_at(now) else "expired")
         created = r.created_at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M") if r.created_at else ""
-        rows.append((str(r.id), r.role, r.email, state, created, r.label))
+        rows.append((str(r.id), r.kind, r.role, r.email, state, created, r.label))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
     for row in rows:
         cells = [cell.ljust(width) for cell, width in zip(row, widths)] + [row[-1]]

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import html
+import os
+import subprocess
+import sys
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import aiohttp
 import httpx
 import psycopg
 import pytest
 
-from gateway.adapters.tokens import list_tokens, revoke_token
+from gateway.adapters.tokens import list_tokens
 from tests.support.processes import gateway_process
 
 from .conftest import demo_signin
@@ -160,7 +164,8 @@ def test_logout_from_a_plain_html_form(signin_gateway, people):
 
 
 def test_an_admin_lists_and_revokes_a_session_and_it_is_refused_at_once(signin_gateway, people,
-                                                                        gateway_db_url):
+                                                                        gateway_db_url,
+                                                                        booking_db_url):
     with demo_signin(signin_gateway.url, people.emails[2]) as browser:
         assert browser.get("/api/v1/me").status_code == 200
         assert browser.get("/api/v1/me").status_code == 200  # now from the gateway's memory
@@ -170,7 +175,17 @@ def test_an_admin_lists_and_revokes_a_session_and_it_is_refused_at_once(signin_g
         assert not any(t.kind == "session" for t in list_tokens(gateway_db_url, kind="api"))
         newest = sessions[0]
         assert newest.label == "demo sign-in" and str(newest.person_id) == people.people[2]
-        assert revoke_token(gateway_db_url, newest.id)
+        # The operator's command lists it as a session and revokes it like a token.
+        escale = [str(Path(sys.executable).with_name("escale")), "token"]
+        env = {**os.environ, "ESCALE_GATEWAY_DATABASE_URL": gateway_db_url,
+               "ESCALE_BOOKING_DATABASE_URL": booking_db_url}
+        listing = subprocess.run([*escale, "list"], env=env, capture_output=True, text=True,
+                                 timeout=60)
+        line = next(l for l in listing.stdout.splitlines() if l.startswith(str(newest.id)))
+        assert line.split()[1:3] == ["session", "agent"] and "active" in line
+        revoked = subprocess.run([*escale, "revoke", str(newest.id)], env=env, capture_output=True,
+                                 text=True, timeout=60)
+        assert revoked.returncode == 0, revoked.stderr
         deadline = time.monotonic() + 1.0
         while (answer := browser.get("/api/v1/me")).status_code != 401:
             assert time.monotonic() < deadline, "revoked session still accepted"
