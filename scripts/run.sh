@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Run the whole Escale system on this machine with the demo site:
-# migrate, seed, issue demo tokens, start REPLICAS booking and presence processes and
+# migrate and declare the broker's queues (`escale db upgrade`), seed, issue
+# demo tokens, start REPLICAS booking, presence and notify processes and
 # gateways, print how to use them, and stop everything on Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -63,12 +64,16 @@ if [ -z "${ESCALE_SMTP_HOST:-}" ]; then
     >"$LOGS/mail.log" 2>&1 &
   pids+=($!)
 fi
-notify_http="127.0.0.1:$((8102 + REPLICAS))"
-ESCALE_NOTIFY_HTTP=$notify_http ESCALE_SMTP_HOST=${ESCALE_SMTP_HOST:-127.0.0.1} \
-  ESCALE_SMTP_PORT=$SMTP_PORT nameko run notify.service --config services/notify/config.yaml \
-  >"$LOGS/notify.log" 2>&1 &
-pids+=($!)
-wait_ready "http://$notify_http/readyz" "notify service"
+# REPLICAS notify processes on ports 8121..: their timers claim rows, so a
+# message is sent once whatever their number.
+for i in $(seq 1 "$REPLICAS"); do
+  notify_http="127.0.0.1:$((8120 + i))"
+  ESCALE_NOTIFY_HTTP=$notify_http ESCALE_SMTP_HOST=${ESCALE_SMTP_HOST:-127.0.0.1} \
+    ESCALE_SMTP_PORT=$SMTP_PORT nameko run notify.service --config services/notify/config.yaml \
+    >"$LOGS/notify-$i.log" 2>&1 &
+  pids+=($!)
+  wait_ready "http://$notify_http/readyz" "notify service $i"
+done
 # The Matrix bot, when a homeserver is configured (ESCALE_MATRIX_HOMESERVER,
 # ESCALE_MATRIX_USER_ID, ESCALE_MATRIX_PASSWORD or _ACCESS_TOKEN).
 if [ -n "${ESCALE_MATRIX_HOMESERVER:-}" ]; then
@@ -89,7 +94,7 @@ done
 
 cat <<EOT
 
-Escale is running (${REPLICAS} booking process(es), gateway(s): ${gateways[*]}).
+Escale is running (${REPLICAS} process(es) each of booking, presence and notify; gateway(s): ${gateways[*]}).
 
   API documentation (try it with a token): http://127.0.0.1:${PORT}/api/v1/docs
   Demo agent  (Camille Demo, DSI):  agent.demo@mairie-exemple.fr
