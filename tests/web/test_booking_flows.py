@@ -20,7 +20,7 @@ def test_book_on_the_map_see_it_in_my_bookings_and_cancel(web_app, web_place, ne
     desk.click()
     expect(page.locator("#toast")).to_contain_text("Bureau 1 réservé")
     expect(desk).to_have_attribute("data-status", "mine")
-    expect(desk.locator("text.desk__glyph")).to_have_text("★")  # a shape and a sign, not only a colour
+    expect(page.locator("g[data-marks='D001'] text.desk__glyph")).to_have_text("★")  # a shape and a sign, not only a colour
 
     page.get_by_role("link", name="Mes réservations").click()
     expect(page).to_have_title("Mes réservations — Escale")
@@ -85,5 +85,5 @@ def test_another_browser_sees_the_desk_turn_busy_within_2_s(web_app, web_place, 
     booker.locator("svg.floor-map g[data-desk='D003']").click()
     expect(booker.locator("svg.floor-map g[data-desk='D003']")).to_have_attribute("data-status", "mine")
     expect(watched).to_have_attribute("data-status", "booked", timeout=2_000)
-    expect(watched.locator("text.desk__glyph")).to_have_text("✕")
+    expect(watcher.locator("g[data-marks='D003'] text.desk__glyph")).to_have_text("✕")
     assert watcher.evaluate("window.sameDocument === true")  # no reload

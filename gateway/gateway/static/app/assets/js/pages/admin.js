@@ -172,7 +172,7 @@ async function planTab(box, ctx, siteSelect) {
     placed.forEach((desk, i) => {
       let x = desk.x ?? (r * 2 + (i % 15) * r * 3), y = desk.y ?? (height - r * 2);
       const group = s("g", {class: `desk desk--${desk.x === null || desk.x === undefined ? "closed" : "free"} desk--drag`, transform: `translate(${x} ${y})`, tabindex: 0, role: "button",
-        "aria-label": t("place_desk_label", {name: desk.name}), "data-desk": desk.code},
+        "aria-label": t("place_desk_label", {name: `${desk.name} (${desk.code})`}), "data-desk": desk.code},
         s("circle", {r, class: "desk__shape"}), s("text", {class: "desk__code", y: r * 1.9, "font-size": r * 0.8}, desk.code));
       const move = (nx, ny) => { x = Math.max(0, Math.min(width, nx)); y = Math.max(0, Math.min(height, ny)); group.setAttribute("transform", `translate(${x.toFixed(1)} ${y.toFixed(1)})`); };
       const save = async () => {
@@ -319,14 +319,14 @@ async function reportTab(box, ctx, siteSelect) {
       csv,
       h("h2", {}, t("per_day")), chartLegend(),
       h("div", {class: "chart-wrap"}, barChart(report.days.map((d) => ({label: shortDay(parseDate(d.date)).replace(/\.$/, ""), values: d})), seriesKeys, t("per_day_chart"))),
-      h("table", {class: "data"}, h("caption", {}, t("per_day")),
+      h("div", {class: "table-wrap"}, h("table", {class: "data"}, h("caption", {}, t("per_day")),
         h("thead", {}, h("tr", {}, ["col_day", "booked", "checked_in_n", "no_shows", "no_show_rate"].map((k) => h("th", {scope: "col"}, t(k))))),
-        h("tbody", {}, report.days.map((d) => h("tr", {}, h("th", {scope: "row"}, shortDay(parseDate(d.date))), h("td", {}, String(d.booked)), h("td", {}, String(d.checked_in)), h("td", {}, String(d.no_shows)), h("td", {}, pct(d.no_show_rate)))))),
+        h("tbody", {}, report.days.map((d) => h("tr", {}, h("th", {scope: "row"}, shortDay(parseDate(d.date))), h("td", {}, String(d.booked)), h("td", {}, String(d.checked_in)), h("td", {}, String(d.no_shows)), h("td", {}, pct(d.no_show_rate))))))),
       h("h2", {}, t("per_zone")), chartLegend(),
       h("div", {class: "chart-wrap"}, barChart(report.zones.map((z) => ({label: z.zone_code || "—", values: z})), seriesKeys, t("per_zone_chart"))),
-      h("table", {class: "data"}, h("caption", {}, t("per_zone")),
+      h("div", {class: "table-wrap"}, h("table", {class: "data"}, h("caption", {}, t("per_zone")),
         h("thead", {}, h("tr", {}, ["f_zone", "booked", "checked_in_n", "no_shows", "no_show_rate"].map((k) => h("th", {scope: "col"}, t(k))))),
-        h("tbody", {}, report.zones.map((z) => h("tr", {}, h("th", {scope: "row"}, z.zone_name || "—"), h("td", {}, String(z.booked)), h("td", {}, String(z.checked_in)), h("td", {}, String(z.no_shows)), h("td", {}, pct(z.no_show_rate)))))));
+        h("tbody", {}, report.zones.map((z) => h("tr", {}, h("th", {scope: "row"}, z.zone_name || "—"), h("td", {}, String(z.booked)), h("td", {}, String(z.checked_in)), h("td", {}, String(z.no_shows)), h("td", {}, pct(z.no_show_rate))))))));
   }
   form.addEventListener("submit", (event) => { event.preventDefault(); load(); });
   siteSelect.addEventListener("change", load);

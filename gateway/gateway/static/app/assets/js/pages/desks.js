@@ -228,16 +228,17 @@ export default {
         const [x, y] = geometry.positions.get(desk.id);
         const group = s("g", {class: `desk desk--${desk.status}`, transform: `translate(${x.toFixed(1)} ${y.toFixed(1)})`,
           role: "button", tabindex: 0, "aria-label": deskLabel(desk), "data-desk": desk.code, "data-status": desk.status},
-          s("title", {}, deskLabel(desk)),
           statusShape(desk.status, r),
-          s("text", {class: "desk__glyph", "font-size": r * 1.05}, GLYPH[desk.status]),
           s("text", {class: "desk__code", y: r * 1.9, "font-size": r * 0.75}, desk.code));
+        // The sign and the team mates' names are drawn beside the button (its name already says them).
+        const marks = s("g", {class: `desk-marks desk--${desk.status}`, transform: group.getAttribute("transform"), "aria-hidden": "true", "data-marks": desk.code},
+          s("text", {class: "desk__glyph", "font-size": r * 1.05}, GLYPH[desk.status]));
         const mates = state.mates.get(desk.id);
-        if (mates) group.append(s("text", {class: "desk__mate", y: r * 2.8, "font-size": r * 0.7}, [...mates].map((n) => n.split(" ")[0]).join(", ")));
+        if (mates) marks.append(s("text", {class: "desk__mate", y: r * 2.8, "font-size": r * 0.7}, [...mates].map((n) => n.split(" ")[0]).join(", ")));
         const activate = () => act(desk);
         group.addEventListener("click", activate);
         group.addEventListener("keydown", (event) => { if (event.key === "Enter" || event.key === " ") { event.preventDefault(); activate(); } });
-        svg.append(group);
+        svg.append(group, marks);
       }
       return h("div", {class: "map-frame"}, svg);
     }
