@@ -130,6 +130,25 @@ def test_reads_are_served_while_booking_is_down_and_writes_get_a_clear_503(syste
             system.bookings[:] = list(pool.map(restarted, system.bookings))
 
 
+def test_where_is_is_answered_from_the_read_model_while_presence_is_down(system):
+    place = system.place(2)
+    token = system.tokens_for(place)[0]
+    headers = {"Authorization": f"Bearer {token}", "Accept-Language": "en"}
+    url = f"{system.gateways[0].url}/api/v1/presence/{place.people[1]}"
+    # presence copies new people from booking's directory every 2 s here.
+    before = wait_until(lambda: (r := httpx.get(url, headers=headers, timeout=15)).status_code == 200 and r,
+                        30, what="the colleague in presence's read model")
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(lambda process: process.stop(), system.presences))
+    try:
+        during = httpx.get(url, headers=headers, timeout=15)
+        assert during.status_code == 200
+        assert during.json() == before.json()
+    finally:
+        with ThreadPoolExecutor(2) as pool:
+            system.presences[:] = list(pool.map(restarted, system.presences))
+
+
 def test_a_broker_restart_loses_nothing_and_everyone_reconnects(system):
     """stop_app/start_app on the shared RabbitMQ: services, gateways and the
     outbox relay reconnect by themselves; bookings acknowledged before,
