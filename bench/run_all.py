@@ -128,6 +128,12 @@ def run(script: Path, args: list[str]) -> tuple[int, str, float]:
     return code, "".join(lines), time.monotonic() - started
 
 
+def label(name: str, args: list[str]) -> str:
+    if "--replicas" in args:
+        return f"{name} (x{args[args.index('--replicas') + 1]} processes)"
+    return " ".join([name, *args])
+
+
 def cell(row: dict, key: str) -> str:
     return str(row.get(key, "")).replace("|", "\\|")
 
@@ -181,7 +187,7 @@ def main() -> int:
             continue
         for extra in RUNS.get(script.name, [[]]):
             code, output, seconds = run(script, extra)
-            results.append((" ".join([script.name, *extra]), code, output, seconds))
+            results.append((label(script.name, extra), code, output, seconds))
     after = machine_context()
     if not args.no_write:
         write(results, before, after)
