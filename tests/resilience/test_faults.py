@@ -149,6 +149,7 @@ def test_where_is_is_answered_from_the_read_model_while_presence_is_down(system)
             system.presences[:] = list(pool.map(restarted, system.presences))
 
 
+@pytest.mark.timeout(300)
 def test_a_broker_restart_loses_nothing_and_everyone_reconnects(system):
     """stop_app/start_app on the shared RabbitMQ: services, gateways and the
     outbox relay reconnect by themselves; bookings acknowledged before,

@@ -109,6 +109,7 @@ def outage_system():
         shutil.rmtree(root, ignore_errors=True)
 
 
+@pytest.mark.timeout(240)
 def test_postgresql_outage_gives_clear_503s_then_bookings_succeed_again(outage_system):
     from gateway.adapters.tokens import issue_token
 
