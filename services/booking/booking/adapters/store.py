@@ -563,7 +563,8 @@ class Unit:
             "WHERE resource_id = ANY(%s) AND status IN ('confirmed', 'checked_in') AND during && %s",
             (resource_ids, Range(interval.start, interval.end, "[)")),
         )
-        return [Occupation(str(r["id"]), str(r["resource_id"]), str(r["person_id"])) for r in rows]
+        return [Occupation(str(r["id"]), str(r["resource_id"]), r["person_id"] and str(r["person_id"]))
+                for r in rows]
 
     def team_anchor_points(self, team_id: str, floor_ids: list[str], interval: Interval):
         """Where members of a team sit over an interval (desk positions)."""

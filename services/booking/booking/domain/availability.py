@@ -50,7 +50,9 @@ def statuses(
             row = {"status": "closed", "reason": closed_reason}
         elif occupation:
             row = {
-                "status": "mine" if occupation.person_id == person_id else "booked",
+                # a walk-in (no owner) is nobody's, even for a caller without a person
+                "status": "mine" if person_id is not None and occupation.person_id == person_id
+                else "booked",
                 "booking_id": occupation.booking_id,
             }
         elif not resource.open_to(person_team_ids):
