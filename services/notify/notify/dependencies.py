@@ -28,9 +28,9 @@ LEDGER = Gauge("escale_notify_ledger_messages", "Messages in the ledger by statu
 
 class Store(DependencyProvider):
     def setup(self):
+        # Built in setup(), not start(): nameko starts every extension at once,
+        # so a timer may run a worker before start() ends (as in booking).
         self.settings = Settings.from_env()
-
-    def start(self):
         self.pool = open_pool(self.settings.database_url, self.settings.db_pool_size)
         self.store = NotifyStore(self.pool)
 
