@@ -172,7 +172,8 @@ class Booking(Out):
     site_id: UUID | None = None
     floor_id: UUID | None = None
     zone_id: UUID | None = None
-    person_id: UUID
+    person_id: UUID | None = Field(None, description="Who holds it (shown to them and managers); "
+                                   "null for a walk-in booked at a room's door tablet")
     series_id: UUID | None = None
     period: Literal["day", "morning", "afternoon", "slot"] | None = None
     title: str | None = None
