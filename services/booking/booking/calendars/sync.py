@@ -145,9 +145,11 @@ class SiteRound:
         full = token is None or changes.full
         for skipped in changes.skipped:
             self._log_skip(resource_id, skipped.remote_id, skipped.reason)
-        with self.store.unit(transaction=False) as unit:
-            links = CalendarState(unit.conn).links(
-                resource_id, None if full else [i.remote_id for i in changes.items] + changes.deleted_ids)
+        links: dict = {}
+        if full or changes.items or changes.deleted_ids:  # an idle calendar costs no database trip
+            with self.store.unit(transaction=False) as unit:
+                links = CalendarState(unit.conn).links(
+                    resource_id, None if full else [i.remote_id for i in changes.items] + changes.deleted_ids)
         listed = {i.remote_id for i in changes.items} | {s.remote_id for s in changes.skipped}
         for item in changes.items:
             self.counts.items += 1
