@@ -326,3 +326,25 @@ def test_a_private_room_calendar_never_shows_escale_titles(site, radicale):
     site.sync()
     [data] = radicale.events(site.calendar).values()
     assert "Dupont" not in data and "SUMMARY:Escale" in data
+
+
+def test_a_site_round_runs_on_one_replica_at_a_time(site):
+    """Ten workers (as on several booking replicas) claim the same due site at
+    once: one gets its lease; nobody else until it is released."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from booking.adapters.calendar_store import CalendarState
+
+    def claim(_):
+        with site.store.unit(transaction=False) as unit:
+            return CalendarState(unit.conn).claim(datetime.now(timezone.utc), calendars.LEASE,
+                                                  site_id=site.place.site_id)
+
+    with ThreadPoolExecutor(10) as pool:
+        claimed = [c for c in pool.map(claim, range(10)) if c is not None]
+    assert len(claimed) == 1
+    with pytest.raises(errors.InvalidState):
+        site.sync()  # "sync now" while a round holds the lease
+    with site.store.unit(transaction=False) as unit:
+        CalendarState(unit.conn).release(site.place.site_id)
+    assert site.sync()["status"] == "ok"
