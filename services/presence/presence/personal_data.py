@@ -26,6 +26,7 @@ from .domain import errors, events
 from .domain.access import Actor
 from .domain.model import parse_uuid
 from .domain.projection import unknown_presence
+from .usecases import frame
 
 
 def check_access(actor: Actor, person_id) -> str:
@@ -77,14 +78,14 @@ def erase_person(ports, now: datetime, person_id: str) -> dict:
             "outbox": conn.execute("DELETE FROM outbox WHERE payload->>'person_id' = %s", (pid,)).rowcount,
         }
         conn.execute("DELETE FROM person_state WHERE person_id = %s", (pid,))  # plans, pattern, status
-        counts["read_model_keys"] = _erase_read_model(model, pid)
+        counts["read_model_keys"] = _erase_read_model(model, pid, lambda day: frame(ports.config, day).end)
         today = now.astimezone(ports.config.tz).date().isoformat()
         unit.enqueue(events.presence_changed(now, pid, "nobody", [], today, unknown_presence({}),
                                              "directory"))
     return {"person_id": pid, **counts}
 
 
-def _erase_read_model(model, pid: str) -> int:
+def _erase_read_model(model, pid: str, day_end) -> int:
     r, prefix = model.r, model.p
     old: dict = {}
     for key in r.scan_iter(match=f"{prefix}day:*:{pid}", count=500):
@@ -93,7 +94,7 @@ def _erase_read_model(model, pid: str) -> int:
         if doc is not None:
             old[(date.fromisoformat(day), pid)] = doc
     if old:
-        model.write_days([(day, p, None, [], datetime.now()) for day, p in old], old)
+        model.write_days([(day, p, None, [], day_end(day)) for day, p in old], old)
     removed = len(old)
     # Roster entries not reached through a day document (a rebuild under way).
     for key in r.scan_iter(match=f"{prefix}roster:*", count=500):
