@@ -103,7 +103,7 @@ def dead_letter_queue(service: str) -> Queue:
 
 class QueueConsumer(_NamekoQueueConsumer):
     """nameko's consumer with a bounded prefetch, the service's dead-letter
-    queue declared on every (re)connection, and undecodable messages
+    queue declared on every (re)connection (when it consumes events), and undecodable messages
     rejected (dead-lettered where the queue has a dead-letter exchange)."""
 
     @property
@@ -111,7 +111,8 @@ class QueueConsumer(_NamekoQueueConsumer):
         return min(self.container.max_workers, prefetch_limit())
 
     def get_consumers(self, consumer_cls, channel):
-        dead_letter_queue(self.container.service_name)(channel).declare()
+        if any(isinstance(provider, EventHandler) for provider in self._providers):
+            dead_letter_queue(self.container.service_name)(channel).declare()
         consumers = super().get_consumers(consumer_cls, channel)
         for consumer in consumers:
             consumer.on_decode_error = self._on_decode_error
