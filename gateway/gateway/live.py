@@ -130,7 +130,7 @@ class Connection:
         writes it in the same step, so an empty queue means nothing is
         waiting to be written."""
         transport = self.transport
-        if transport is None or not self.queue.empty() or transport.is_closing() \
+        if transport is None or not self.queue.empty() or self.ws.closed or transport.is_closing() \
                 or transport.get_write_buffer_size() > DIRECT_WRITE_LIMIT:
             return False
         transport.write(frame)

@@ -23,6 +23,10 @@ class FakeSocket:
     def __init__(self):
         self.closed_with = None
 
+    @property
+    def closed(self):
+        return self.closed_with is not None
+
     async def close(self, code=1000, message=b""):
         self.closed_with = (code, message)
 
