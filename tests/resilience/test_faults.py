@@ -54,16 +54,21 @@ def test_broker_setup_declares_every_consumer_queue_before_any_service_starts(sy
 
 
 def test_kill_9_of_a_booking_process_loses_and_doubles_no_acknowledged_booking(system):
+    """Then of a presence process: its unacknowledged events go to the other."""
     place = system.place(16)
     load = system.load(place).start()
     try:
         load.wait_for(10, timeout=30)
-        victim = system.bookings[0]
-        victim.kill()  # SIGKILL: no goodbye to the broker or the database
-        load.wait_for(20, timeout=40)
+        system.bookings[0].kill()  # SIGKILL: no goodbye to the broker or the database
+        load.wait_for(10, timeout=40)
+        # A consumer too, while it applies events: they are delivered again to the other.
+        system.presences[0].kill()
+        load.wait_for(10, timeout=40)
     finally:
         outcomes = load.stop()
-        system.bookings[0] = restarted(victim)
+        with ThreadPoolExecutor(2) as pool:
+            system.bookings[0], system.presences[0] = pool.map(
+                restarted, [system.bookings[0], system.presences[0]])
     statuses = {o.status for o in outcomes}
     assert statuses <= {201, 503, 504}, f"unexpected answers: {statuses}"
     acknowledged = load.acknowledged()
