@@ -44,10 +44,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "fr": "Ce compte n'est lié à aucune personne : il n'a pas de données personnelles à exporter ou effacer.",
         "en": "This account is not linked to a person: it has no personal data to export or erase.",
     },
-    "personal_data_other_person": {
-        "fr": "Seul un administrateur peut exporter ou effacer les données d'une autre personne.",
-        "en": "Only an administrator can export or erase another person's data.",
-    },
     "forbidden_site": {
         "fr": "Vous n'administrez pas ce site.",
         "en": "You do not administer this site.",
