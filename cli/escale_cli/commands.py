@@ -46,6 +46,23 @@ def broker_setup(settings: Settings, out: TextIO) -> None:
         print(f"broker: {line}", file=out)
 
 
+def broker_replay(settings: Settings, service: str, limit: int, out: TextIO) -> None:
+    from escale_common import broker
+
+    try:
+        sent = broker.replay_dead_letters(settings.amqp_uri, service, limit)
+    except (OSError, ConnectionError) as exc:
+        raise CommandError(f"RabbitMQ unreachable ({exc}); is ESCALE_AMQP_URI right?") from None
+    except Exception as exc:  # noqa: BLE001 - amqp's channel errors: no such queue...
+        if type(exc).__name__ == "NotFound":
+            raise CommandError(f"No dead-letter queue dlq-{service}: is {service!r} a service that "
+                               "consumes events?") from None
+        raise
+    for queue, count in sorted(sent.items()):
+        print(f"{count} message(s) back to {queue}", file=out)
+    print(f"replayed: {sum(sent.values())}", file=out)
+
+
 def _counts(label: str, result: dict) -> str:
     return f"{label}: {result['created']} created, {result['updated']} updated"
 

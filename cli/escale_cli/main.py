@@ -4,6 +4,7 @@
                                             then declare the broker's queues (as below)
     escale broker setup                     declare every consumer queue, binding and
                                             dead-letter queue (migrating classic queues)
+    escale broker replay SERVICE            send dlq-SERVICE's messages back to their queues
     escale demo seed                        import the demo town hall (idempotent)
     escale import resources|people FILE     import a CSV file (``-`` reads stdin)
     escale token create --email E --role R  issue an API token, printed alone on stdout
@@ -53,6 +54,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="declare every service's quorum queues, bindings and dead-letter queues, "
              "so no event is lost before a consumer first starts (idempotent)",
     )
+    replay = broker_commands.add_parser(
+        "replay", help="send a service's dead letters (dlq-SERVICE) back to the queues they died in")
+    replay.add_argument("service", metavar="SERVICE", help="presence, notify...")
+    replay.add_argument("--limit", type=int, default=1000, help="at most this many (default: %(default)s)")
 
     demo = groups.add_parser("demo", help="demo data")
     demo_commands = demo.add_subparsers(dest="command", metavar="ACTION", required=True)
@@ -106,6 +111,8 @@ def run(args: argparse.Namespace, settings: Settings, out) -> None:
         commands.broker_setup(settings, out)
     elif key == ("broker", "setup"):
         commands.broker_setup(settings, out)
+    elif key == ("broker", "replay"):
+        commands.broker_replay(settings, args.service, args.limit, out)
     elif key == ("demo", "seed"):
         commands.demo_seed(settings, out)
     elif args.group == "import":

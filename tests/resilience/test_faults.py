@@ -10,6 +10,7 @@ see their connections drop and reconnect.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -19,6 +20,8 @@ import amqp
 import httpx
 import pytest
 from kombu import Connection
+
+from tests.support.processes import BIN
 
 from .system import System, queue_depth, restarted, wait_until
 
@@ -99,7 +102,15 @@ def test_a_poison_message_is_dead_lettered_and_presence_keeps_consuming(system):
             channel.basic_reject(message.delivery_tag, requeue=True)
     assert b"{not json" in bodies and b'["not", "an", "event"]' in bodies
     assert queue in deaths
-    # Nothing of it loops in the queue, and the next real event is applied.
+    # The operator's replay sends them back where they died; still poison,
+    # they are dead-lettered again, and nothing loops in the queue.
+    dead = queue_depth(system.amqp_uri, "dlq-presence")
+    replay = subprocess.run([str(BIN / "escale"), "broker", "replay", "presence"], capture_output=True,
+                            text=True, timeout=120, env={**os.environ, "ESCALE_AMQP_URI": system.amqp_uri})
+    assert replay.returncode == 0, replay.stderr
+    assert f"replayed: {dead}" in replay.stdout
+    wait_until(lambda: queue_depth(system.amqp_uri, "dlq-presence") == dead, 30,
+               what="the replayed poison dead-lettered again")
     wait_until(lambda: queue_depth(system.amqp_uri, queue) == 0, 20, what="the queue drained")
     place = system.place(2)
     load = system.load(place).start()

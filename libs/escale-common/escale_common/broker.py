@@ -137,6 +137,38 @@ class _Broker:
         finally:
             channel.close()
 
+    def replay(self, source: str, limit: int) -> dict[str, int]:
+        """Send dead letters back to the queue each one died in (``x-death``),
+        oldest first, at most ``limit``; returns how many went to each queue."""
+        sent: dict[str, int] = {}
+        channel = self.connection.channel()
+        try:
+            channel.confirm_select()
+            for _ in range(limit):
+                message = channel.basic_get(source, no_ack=False)
+                if message is None:
+                    break
+                deaths = (message.properties.get("application_headers") or {}).get("x-death") or []
+                queue = deaths[0].get("queue") if deaths else None
+                if not queue:
+                    channel.basic_reject(message.delivery_tag, requeue=True)
+                    raise RuntimeError(f"a message in {source} has no x-death header: replay stopped")
+                if isinstance(queue, bytes):
+                    queue = queue.decode()
+                properties = dict(message.properties)
+                properties["application_headers"] = {
+                    k: v for k, v in (properties.get("application_headers") or {}).items()
+                    if k not in ("x-death", "x-delivery-count", "x-first-death-exchange",
+                                 "x-first-death-queue", "x-first-death-reason", "x-last-death-exchange",
+                                 "x-last-death-queue", "x-last-death-reason")}
+                channel.basic_publish_confirm(amqp.Message(message.body, **properties),
+                                              exchange="", routing_key=queue)
+                channel.basic_ack(message.delivery_tag)
+                sent[queue] = sent.get(queue, 0) + 1
+            return sent
+        finally:
+            channel.close()
+
     def close(self):
         self.connection.release()
 
@@ -160,6 +192,16 @@ def setup(amqp_uri: str, topology: Topology) -> list[str]:
     finally:
         broker.close()
     return lines
+
+
+def replay_dead_letters(amqp_uri: str, service: str, limit: int = 1000) -> dict[str, int]:
+    """Put ``dlq-{service}``'s messages back in their queues (after the cause
+    was fixed: a store back, a bug corrected); consumers deduplicate."""
+    broker = _Broker(amqp_uri)
+    try:
+        return broker.replay(messaging.dead_letter_queue_name(service), limit)
+    finally:
+        broker.close()
 
 
 def _migrate(broker: _Broker, spec: QueueSpec) -> int:
