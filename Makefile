@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 
 export PATH := $(BIN):$(PATH)
 
-.PHONY: install system-deps servers run test test-unit bench lock clean
+.PHONY: install system-deps servers web-deps run test test-unit bench lock clean
 
 $(STAMP): requirements/lock.txt libs/escale-common/pyproject.toml services/booking/pyproject.toml gateway/pyproject.toml cli/pyproject.toml \
 		services/notify/pyproject.toml services/presence/pyproject.toml
@@ -34,7 +34,17 @@ servers:
 run: install servers
 	REPLICAS=$(REPLICAS) scripts/run.sh
 
-test: install system-deps servers
+# The web app needs no build (plain ES modules served by the gateway); npm
+# brings only the browser tests' axe-core, pinned by web/package-lock.json.
+WEB_STAMP := web/node_modules/.installed
+
+$(WEB_STAMP): web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+	touch $(WEB_STAMP)
+
+web-deps: $(WEB_STAMP)
+
+test: install system-deps servers web-deps
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 test-unit: install
@@ -48,4 +58,4 @@ lock:
 		--generate-hashes requirements/escale.in -o requirements/lock.txt
 
 clean:
-	rm -rf $(VENV) .run test-artifacts
+	rm -rf $(VENV) .run test-artifacts web/node_modules

@@ -96,6 +96,7 @@ cat <<EOT
 
 Escale is running (${REPLICAS} process(es) each of booking, presence and notify; gateway(s): ${gateways[*]}).
 
+  Web app (sign in with a demo email below): http://127.0.0.1:${PORT}/app/
   API documentation (try it with a token): http://127.0.0.1:${PORT}/api/v1/docs
   Demo agent  (Camille Demo, DSI):  agent.demo@mairie-exemple.fr
       token: ${AGENT_TOKEN}

@@ -16,7 +16,7 @@ def test_book_on_the_map_see_it_in_my_bookings_and_cancel(web_app, web_place, ne
     open_floor(page, web_place, tomorrow())
     desk = page.locator("svg.floor-map g[data-desk='D001']")
     expect(desk).to_have_attribute("data-status", "free")
-    expect(desk).to_have_attribute("aria-label", "Bureau 1 (D001), Libre, activer pour réserver")
+    expect(desk).to_have_attribute("aria-label", "Bureau 1, D001, Libre, activer pour réserver")
     desk.click()
     expect(page.locator("#toast")).to_contain_text("Bureau 1 réservé")
     expect(desk).to_have_attribute("data-status", "mine")

@@ -1,11 +1,13 @@
 """Every page of the web app: an admin's CSV import shows its bad line; the
 language switch changes every visible string (and is remembered); no
-strict-CSP violation."""
+strict-CSP violation; no serious or critical axe-core violation in French or
+English; screenshots at desktop (1280) and phone (390) widths under
+test-artifacts/screenshots/."""
 
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import ADMIN_EMAIL, sign_in
+from .conftest import ADMIN_EMAIL, SCREENSHOTS, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -72,3 +74,31 @@ def test_the_language_switch_changes_every_visible_string_on_every_page(web_app,
         page.wait_for_selector("main[data-loaded='1']")
         expect(page.locator("html")).to_have_attribute("lang", "fr")
     assert not csp_errors, csp_errors
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_no_serious_accessibility_violation_and_screenshots(web_app, web_place, new_context, axe_source, lang):
+    # bypass_csp only so the test can inject axe-core; the CSP itself is checked above.
+    context = new_context(lang=lang, bypass_csp=True)
+    page = sign_in(context, web_app.url, ADMIN_EMAIL, "/app/")
+    page.evaluate(f"localStorage.setItem('escale_lang', '{lang}')")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    problems = {}
+    for path in PAGES:
+        page.set_viewport_size({"width": 1280, "height": 900})
+        page.goto(f"{web_app.url}/app/{path}")
+        page.wait_for_selector("main[data-loaded='1']")
+        page.add_script_tag(content=axe_source)
+        result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+        bad = [f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}"
+               for v in result["violations"] if v["impact"] in ("serious", "critical")]
+        if bad:
+            problems[path or "week"] = bad
+        name = (path or "week").replace("?tab=", "-")
+        page.screenshot(path=str(SCREENSHOTS / f"{name}-{lang}-1280.png"), full_page=True)
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.wait_for_timeout(100)
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), \
+            f"/app/{path} scrolls sideways at 390 px"
+        page.screenshot(path=str(SCREENSHOTS / f"{name}-{lang}-390.png"), full_page=True)
+    assert not problems, problems

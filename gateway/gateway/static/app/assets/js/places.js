@@ -40,6 +40,11 @@ export function equipmentText(attributes) {
 }
 
 export function equipmentLabel(key, value) {
+  if (value === true) {  // a filter: "has it", whatever the number
+    const text = t(`eq_${key}`, {n: ""}, null);
+    if (text) { const trimmed = text.trim(); return trimmed.charAt(0).toUpperCase() + trimmed.slice(1); }
+    return key.replace(/_/g, " ");
+  }
   const known = t(`eq_${key}`, {n: value}, null);
   if (known) return typeof value === "number" && !known.includes(String(value)) ? `${known} (${value})` : known;
   return typeof value === "number" ? `${key}: ${value}` : key.replace(/_/g, " ");

@@ -172,7 +172,7 @@ async function planTab(box, ctx, siteSelect) {
     placed.forEach((desk, i) => {
       let x = desk.x ?? (r * 2 + (i % 15) * r * 3), y = desk.y ?? (height - r * 2);
       const group = s("g", {class: `desk desk--${desk.x === null || desk.x === undefined ? "closed" : "free"} desk--drag`, transform: `translate(${x} ${y})`, tabindex: 0, role: "button",
-        "aria-label": t("place_desk_label", {name: `${desk.name} (${desk.code})`}), "data-desk": desk.code},
+        "aria-label": t("place_desk_label", {name: `${desk.name}, ${desk.code}`}), "data-desk": desk.code},
         s("circle", {r, class: "desk__shape"}), s("text", {class: "desk__code", y: r * 1.9, "font-size": r * 0.8}, desk.code));
       const move = (nx, ny) => { x = Math.max(0, Math.min(width, nx)); y = Math.max(0, Math.min(height, ny)); group.setAttribute("transform", `translate(${x.toFixed(1)} ${y.toFixed(1)})`); };
       const save = async () => {

@@ -39,7 +39,7 @@ export function statusShape(status, r) {
 
 export function legend() {
   return h("ul", {class: "legend", "aria-label": t("legend")}, STATUSES.map((status) => h("li", {},
-    s("svg", {viewBox: "-12 -12 24 24", width: 22, height: 22, "aria-hidden": "true", class: `desk desk--${status}`, focusable: "false"},
+    s("svg", {viewBox: "-12 -12 24 24", width: 26, height: 26, "aria-hidden": "true", class: `desk desk--${status}`, focusable: "false"},
       statusShape(status, 8), s("text", {class: "desk__glyph", y: 0}, GLYPH[status])),
     " ", t(`status_${status}`))));
 }
@@ -188,7 +188,7 @@ export default {
 
     function deskLabel(desk) {
       const mates = state.mates.get(desk.id);
-      let label = `${desk.name} (${desk.code}), ${t(`status_${desk.status}`)}`;
+      let label = `${desk.name}, ${desk.code}, ${t(`status_${desk.status}`)}`;
       if (mates) label += `, ${t("colleague_here", {names: [...mates].join(", ")})}`;
       if (desk.status === "free") label += `, ${t("activate_to_book")}`;
       return label;
@@ -216,7 +216,10 @@ export default {
       const floor = state.floors.find((f) => f.id === floorSelect.value);
       const plan = state.plan && state.plan.width ? state.plan : null;
       const geometry = layout(desks, plan);
+      // Drawn at most 1.4 times its own size (a small floor is not blown up), never wider than the page.
+      const zoom = plan ? Math.min(1, 1100 / geometry.viewBox[2]) : 1.4;
       const svg = s("svg", {class: "floor-map", viewBox: geometry.viewBox.join(" "), role: "group",
+        width: Math.round(geometry.viewBox[2] * zoom), height: Math.round(geometry.viewBox[3] * zoom),
         "aria-label": t("map_of", {floor: floor ? floor.label : ""}), preserveAspectRatio: "xMidYMid meet"});
       if (plan) {
         svg.append(s("image", {href: `/api/v1/floors/${floorSelect.value}/plan?v=${encodeURIComponent(plan.updated_at || "")}`, x: 0, y: 0, width: plan.width, height: plan.height, "aria-hidden": "true"}));
