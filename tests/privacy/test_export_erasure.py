@@ -202,3 +202,35 @@ def test_erasure_leaves_nothing_naming_the_person(api, place, subject, colleague
     actions = [(e["action"], e["actor_person_id"]) for e in log["items"]]
     assert ("personal_data.erase_own", subject["id"]) in actions
     assert ("personal_data.manage", admin["id"]) in actions
+
+
+def test_booking_erasure_alone_reaches_presence_and_notify_through_person_erased(
+        api, place, subject, colleague, admin, amqp_uri, booking_db_url, presence_db_url,
+        notify_db_url, presence_redis_prefix):
+    """A fan-out cut short after booking (the gateway stopped) still converges."""
+    from nameko.standalone.rpc import ServiceRpcProxy
+
+    _give_subject_data(api, place, subject, colleague, admin, booking_db_url)
+    eventually(lambda: _messages_recorded(notify_db_url, subject["id"]))
+    needles = [subject["email"], subject["family"]]
+
+    def named_there():
+        assert scan_databases([presence_db_url, notify_db_url], needles)
+        assert scan_redis(presence_redis_prefix, needles)
+
+    eventually(named_there)
+    actor = {"person_id": admin["id"], "role": "admin", "site_ids": [], "room_id": None}
+    with ServiceRpcProxy("booking", {"AMQP_URI": amqp_uri}, timeout=30) as booking:
+        assert booking.erase_person(actor=actor, person_id=subject["id"])["found"] is True
+
+    def gone():
+        assert scan_databases([booking_db_url, presence_db_url, notify_db_url], needles) == []
+        assert scan_redis(presence_redis_prefix, needles) == []
+        with psycopg.connect(notify_db_url) as conn:
+            assert conn.execute("SELECT count(*) FROM preference WHERE person_id = %s",
+                                (subject["id"],)).fetchone()[0] == 0
+        with psycopg.connect(presence_db_url) as conn:
+            assert conn.execute("SELECT count(*) FROM plan_pattern WHERE person_id = %s",
+                                (subject["id"],)).fetchone()[0] == 0
+
+    eventually(gone)
