@@ -44,6 +44,19 @@ def bearer_token(request: web.Request) -> str | None:
     return value.strip()
 
 
+_FOUND = web.RequestKey("credentials_found", dict)
+
+
+async def lookup(request: web.Request, token: str) -> TokenRecord | None:
+    """``find_credential``, once per request (the rate limiter asks first)."""
+    found = request.get(_FOUND)
+    if found is None:
+        found = request[_FOUND] = {}
+    if token not in found:
+        found[token] = await find_credential(request.app, token)
+    return found[token]
+
+
 async def find_credential(app: web.Application, token: str) -> TokenRecord | None:
     try:
         return await app[TOKENS_KEY].find(token)
@@ -67,7 +80,7 @@ async def session_of(request: web.Request) -> tuple[str, TokenRecord] | None:
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         return None
-    record = await find_credential(request.app, token)
+    record = await lookup(request, token)
     if record is None or not record.is_session or not credential_usable(request.app, record):
         return None
     return token, record
@@ -76,7 +89,7 @@ async def session_of(request: web.Request) -> tuple[str, TokenRecord] | None:
 async def authenticate(request: web.Request) -> Actor:
     token = bearer_token(request)
     if token is not None:
-        record = await find_credential(request.app, token)
+        record = await lookup(request, token)
         if record is None or record.is_session or not credential_usable(request.app, record):
             raise ApiError("unauthorized", "auth_invalid")
     elif SESSION_COOKIE in request.cookies:

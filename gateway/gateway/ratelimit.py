@@ -5,11 +5,13 @@ transaction, so every replica shares the count. Over the limit: 429 with
 ``Retry-After`` (the seconds left in the window) and a French or English
 message.
 
-* A request carrying a credential (bearer token or session cookie) counts
-  against that credential (keyed by the SHA-256 of its value, so no token is
-  written to Redis), wherever it comes from: many agents behind one town
-  hall's address are not lumped together.
-* A request without one (sign-in pages, public documents, bots' webhooks)
+* A request carrying a known credential (bearer token or session cookie,
+  looked up in the token store, from memory for live ones) counts against
+  that credential (keyed by its id: no token is written to Redis), wherever
+  it comes from: many agents behind one town hall's address are not lumped
+  together.
+* A request without one, or with one the store does not know (sign-in
+  pages, public documents, bots' webhooks, someone trying made-up tokens),
   counts against the client's address (``request.remote``, or the
   ``ESCALE_TRUSTED_PROXY_HOPS``-th address from the right of
   ``X-Forwarded-For`` behind a trusted reverse proxy).
@@ -21,7 +23,6 @@ protects capacity; refusing everyone while Redis restarts would be worse.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 from dataclasses import dataclass
@@ -143,13 +144,25 @@ class RateLimiter:
             return None
         return max(1, (window + 1) * limit.seconds - int(time.time()))
 
-    async def check(self, request: web.Request) -> web.Response | None:
-        if _exempt(request):
+    @staticmethod
+    async def _known(request: web.Request, credential: str | None):
+        if credential is None:
             return None
-        credential = credential_of(request)
-        if credential is not None:
+        from .auth import lookup  # auth -> keys -> settings -> this module
+
+        try:
+            return await lookup(request, credential)
+        except Exception:  # noqa: BLE001 - the store is down: authentication answers 503
+            return None
+
+    async def check(self, request: web.Request) -> web.Response | None:
+        settings = self.settings
+        if not (settings.per_credential.on or settings.per_address.on) or _exempt(request):
+            return None
+        record = await self._known(request, credential_of(request))
+        if record is not None:
             limit = self.settings.per_credential
-            key = "cred:" + hashlib.sha256(credential.encode()).hexdigest()[:32]
+            key = f"cred:{record.id}"
         else:
             limit = self.settings.per_address
             key = "addr:" + client_address(request, self.settings.proxy_hops)

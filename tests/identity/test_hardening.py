@@ -110,6 +110,15 @@ def test_anonymous_callers_are_limited_per_address(production_gateway):
     assert httpx.get(url, headers=neighbour, timeout=10).status_code == 200
 
 
+def test_made_up_tokens_count_against_their_address(production_gateway):
+    me = from_address()
+    url = f"{production_gateway.url}/api/v1/me"
+    codes = [httpx.get(url, timeout=10, headers={
+        **me, "Authorization": f"Bearer esc_{uuid.uuid4().hex}{uuid.uuid4().hex[:11]}"}).status_code
+        for _ in range(5)]
+    assert codes == [401] * 4 + [429]
+
+
 def test_health_metrics_and_static_files_are_never_limited(production_gateway):
     me = from_address()
     for path in ("/healthz", "/readyz", "/metrics", "/display/display.css"):
