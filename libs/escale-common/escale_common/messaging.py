@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 
 DEAD_LETTER_EXCHANGE = "escale.dead-letter"
 DEFAULT_PREFETCH = 16
-DEFAULT_DELIVERY_LIMIT = 20
+DEFAULT_DELIVERY_LIMIT = 100
 
 
 class DeadLetter(Exception):
