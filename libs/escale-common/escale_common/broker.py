@@ -184,7 +184,8 @@ def setup(amqp_uri: str, topology: Topology) -> list[str]:
             declared = broker.declare(spec)
             if declared is None:
                 moved = _migrate(broker, spec)
-                lines.append(f"{spec.name}: migrated to a quorum queue ({moved} message(s) kept)")
+                lines.append(f"{spec.name}: declared again as a quorum queue with the current arguments "
+                             f"({moved} message(s) kept)")
                 continue
             broker.bind(spec.name, spec.bindings)
             _, count, consumers = declared
