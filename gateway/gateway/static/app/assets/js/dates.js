@@ -36,6 +36,10 @@ export function shortDay(date) {
   return new Intl.DateTimeFormat(locale(), {weekday: "short", day: "numeric", month: "short"}).format(date);
 }
 
+export function numericDay(date) {
+  return new Intl.DateTimeFormat(locale(), {day: "numeric", month: "numeric"}).format(date);
+}
+
 export function timeLabel(iso) {
   return new Intl.DateTimeFormat(locale(), {hour: "2-digit", minute: "2-digit"}).format(new Date(iso));
 }

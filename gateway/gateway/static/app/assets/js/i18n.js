@@ -234,6 +234,11 @@ export function setLang(value) {
   document.documentElement.lang = value;
 }
 
+/** "label : value" in French, "label: value" in English. */
+export function labelled(label, value) {
+  return `${label}${lang() === "fr" ? " : " : ": "}${value}`;
+}
+
 /** t("key", {name: "x"}) in the current language; a missing key gives `fallback` (the key by default). */
 export function t(key, vars, fallback) {
   const text = STRINGS[lang()][key] ?? STRINGS.fr[key];

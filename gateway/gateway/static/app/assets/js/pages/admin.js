@@ -5,7 +5,7 @@
 import {api, ApiFailure} from "../api.js";
 import {h, s, clear, field, select, newId} from "../dom.js";
 import {t} from "../i18n.js";
-import {isoDate, today, addDays, shortDay, parseDate} from "../dates.js";
+import {isoDate, today, addDays, shortDay, numericDay, parseDate} from "../dates.js";
 import {sites, siteTree, floorsOf, planInfo, forgetTrees, equipmentText} from "../places.js";
 
 const TABS = ["catalogue", "plan", "import", "rules", "report"];
@@ -275,10 +275,12 @@ async function rulesTab(box, ctx, siteSelect) {
 
 function barChart(rows, series, caption) {
   // rows: [{label, values: {key: n}}]; series: [{key, label, cls}]
-  const max = Math.max(1, ...rows.flatMap((row) => series.map((x) => row.values[x.key] || 0)));
+  const highest = Math.max(0, ...rows.flatMap((row) => series.map((x) => row.values[x.key] || 0)));
+  const max = Math.max(4, Math.ceil(highest / 4) * 4);  // whole numbers on the axis
   const barW = 14, gap = 10, group = series.length * barW + gap, height = 160, left = 34;
-  const width = left + rows.length * group + 10;
-  const svg = s("svg", {class: "chart", viewBox: `0 0 ${Math.max(width, 200)} ${height + 40}`, role: "img", "aria-label": caption});
+  const width = Math.max(left + rows.length * group + 10, 200);
+  const every = Math.ceil(rows.length / 12);  // labels that do not overlap
+  const svg = s("svg", {class: "chart", viewBox: `0 0 ${width} ${height + 40}`, width, height: height + 40, role: "img", "aria-label": caption});
   for (let i = 0; i <= 4; i++) {
     const y = height - (height * i) / 4;
     svg.append(s("line", {class: "chart__grid", x1: left, x2: width, y1: y, y2: y}), s("text", {class: "chart__axis", x: left - 4, y: y + 4}, String(Math.round((max * i) / 4))));
@@ -289,7 +291,7 @@ function barChart(rows, series, caption) {
       const barH = (value / max) * height;
       svg.append(s("rect", {class: `chart__bar ${serie.cls}`, x: left + i * group + j * barW, y: height - barH, width: barW - 2, height: barH}));
     });
-    svg.append(s("text", {class: "chart__label", x: left + i * group + (series.length * barW) / 2, y: height + 14}, row.label));
+    if (i % every === 0) svg.append(s("text", {class: "chart__label", x: left + i * group + (series.length * barW) / 2, y: height + 14}, row.label));
   });
   return svg;
 }
@@ -318,7 +320,7 @@ async function reportTab(box, ctx, siteSelect) {
         h("div", {}, h("dt", {}, t("busiest_days")), h("dd", {}, report.busiest_weekdays.slice(0, 3).map((d) => `${t(`weekday_${d.weekday}`)} (${d.booked})`).join(", ") || "—"))),
       csv,
       h("h2", {}, t("per_day")), chartLegend(),
-      h("div", {class: "chart-wrap"}, barChart(report.days.map((d) => ({label: shortDay(parseDate(d.date)).replace(/\.$/, ""), values: d})), seriesKeys, t("per_day_chart"))),
+      h("div", {class: "chart-wrap"}, barChart(report.days.map((d) => ({label: numericDay(parseDate(d.date)), values: d})), seriesKeys, t("per_day_chart"))),
       h("div", {class: "table-wrap"}, h("table", {class: "data"}, h("caption", {}, t("per_day")),
         h("thead", {}, h("tr", {}, ["col_day", "booked", "checked_in_n", "no_shows", "no_show_rate"].map((k) => h("th", {scope: "col"}, t(k))))),
         h("tbody", {}, report.days.map((d) => h("tr", {}, h("th", {scope: "row"}, shortDay(parseDate(d.date))), h("td", {}, String(d.booked)), h("td", {}, String(d.checked_in)), h("td", {}, String(d.no_shows)), h("td", {}, pct(d.no_show_rate))))))),

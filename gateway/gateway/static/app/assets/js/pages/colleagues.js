@@ -3,7 +3,7 @@
 
 import {api} from "../api.js";
 import {h, clear, newId} from "../dom.js";
-import {t} from "../i18n.js";
+import {t, labelled} from "../i18n.js";
 import {isoDate, today, addDays, mondayOf, shortDay, timeLabel} from "../dates.js";
 
 function placeText(place) {
@@ -23,7 +23,7 @@ export function presenceCard(person, presence) {
       t(`presence_${status}`), presence && presence.label ? ` (${presence.label})` : "", until,
       presence && presence.place ? ` — ${placeText(presence.place)}` : ""),
     reach.length ? h("ul", {class: "reach", "aria-label": t("how_to_reach", {name: person.display_name})},
-      reach.map((channel) => h("li", {}, h("a", {href: channel.href || "#"}, `${t(`channel_${channel.channel}`)} : ${channel.value}`)))) : "");
+      reach.map((channel) => h("li", {}, h("a", {href: channel.href || "#"}, labelled(t(`channel_${channel.channel}`), channel.value))))) : "");
 }
 
 export default {

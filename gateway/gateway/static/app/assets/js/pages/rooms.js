@@ -3,7 +3,7 @@
 
 import {api} from "../api.js";
 import {h, s, clear, field, select, newId} from "../dom.js";
-import {t} from "../i18n.js";
+import {t, labelled} from "../i18n.js";
 import {isoDate, today, localInstant, timeLabel, addDays, parseDate} from "../dates.js";
 import {sites, equipmentText, equipmentLabel} from "../places.js";
 
@@ -118,7 +118,7 @@ export default {
           h("h3", {}, room.name, " ", h("span", {class: `badge badge--${room.status}`}, t(`status_${room.status}`))),
           h("p", {}, t("capacity_n", {n: room.capacity}), room.attributes && Object.keys(room.attributes).length ? ` · ${equipmentText(room.attributes)}` : ""),
           timeline(busy, [start, end]),
-          h("p", {class: "hint"}, `${t("busy_times")} : ${busyText}`),
+          h("p", {class: "hint"}, labelled(t("busy_times"), busyText)),
           h("div", {class: "booking__actions"}, actions));
       })));
     }
@@ -131,7 +131,7 @@ export default {
         const answer = await api("POST", "/bookings", {body});
         if (answer.series_id) {
           const skipped = answer.skipped || [];
-          ctx.toast(t("series_booked", {n: answer.bookings.length, name: room.name}) + (skipped.length ? ` ${t("series_skipped", {n: skipped.length, reasons: skipped.map((x) => `${timeLabel(x.start)} ${x.start.slice(0, 10)} : ${x.message}`).join(" ; ")})}` : ""));
+          ctx.toast(t("series_booked", {n: answer.bookings.length, name: room.name}) + (skipped.length ? ` ${t("series_skipped", {n: skipped.length, reasons: skipped.map((x) => labelled(`${timeLabel(x.start)} ${x.start.slice(0, 10)}`, x.message)).join(" ; ")})}` : ""));
         } else {
           ctx.toast(t("room_booked", {name: room.name, start: timeLabel(start), end: timeLabel(end)}));
         }

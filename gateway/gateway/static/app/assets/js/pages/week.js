@@ -4,7 +4,7 @@
 
 import {api} from "../api.js";
 import {h, clear, select, newId} from "../dom.js";
-import {t} from "../i18n.js";
+import {t, labelled} from "../i18n.js";
 import {isoDate, today, addDays, mondayOf, dayLabel, timeLabel} from "../dates.js";
 import {sites} from "../places.js";
 import {subscribe} from "../live.js";
@@ -83,7 +83,7 @@ export default {
           PLAN_STATUSES.includes(current) ? current : "", {id: newId("plan"), disabled: past, "data-day": key});
         choice.addEventListener("change", () => setDay(key, choice.value));
         const halves = plan.am && plan.pm && plan.am.status !== plan.pm.status
-          ? `${t("morning")} : ${slotText(plan.am)} · ${t("afternoon")} : ${slotText(plan.pm)}`
+          ? `${labelled(t("morning"), slotText(plan.am))} · ${labelled(t("afternoon"), slotText(plan.pm))}`
           : slotText(plan.am);
         days.append(h("li", {class: ["day", key === isoDate(today()) && "day--today"], "data-day": key},
           h("h3", {class: "day__name"}, dayLabel(date), key === isoDate(today()) ? h("span", {class: "tag"}, ` (${t("today")})`) : ""),
@@ -122,7 +122,7 @@ export default {
         try {
           await api("POST", "/bookings", {body: {resource_id: data.usual.resource_id, date: day, period: "day"}});
         } catch (error) {
-          failures.push(`${dayLabel(new Date(day + "T12:00:00"))} : ${error.message}`);
+          failures.push(labelled(dayLabel(new Date(day + "T12:00:00")), error.message));
         }
       }
       ctx.toast(failures.length ? t("usual_partly", {n: targets.length - failures.length, errors: failures.join(" ; ")}) : t("usual_done", {n: targets.length}), failures.length ? "error" : "info");
