@@ -249,3 +249,23 @@ def test_no_demo_signin_unless_configured(gateway_without_demo, people):
     answer = httpx.post(f"{gateway_without_demo.url}/auth/demo", data={"email": people.emails[0]},
                         timeout=10)
     assert answer.status_code == 404 and "escale_session" not in set_cookies(answer)
+
+
+def test_ended_sessions_lose_their_id_token_then_their_row(signin_gateway, people, gateway_db_url):
+    for _ in range(2):
+        with demo_signin(signin_gateway.url, people.emails[0]):
+            pass
+    ended, old = sorted((t for t in list_tokens(gateway_db_url, kind="session")
+                         if t.email == people.emails[0] and t.revoked_at is None),
+                        key=lambda t: t.created_at)[-2:]
+    with psycopg.connect(gateway_db_url) as conn:
+        conn.execute("UPDATE api_token SET id_token = 'header.claims.signature', "
+                     "expires_at = now() - interval '1 minute' WHERE id = %s", (ended.id,))
+        conn.execute("UPDATE api_token SET expires_at = now() - interval '31 days' WHERE id = %s",
+                     (old.id,))
+    with demo_signin(signin_gateway.url, people.emails[1]):  # anyone's sign-in tidies up
+        pass
+    with psycopg.connect(gateway_db_url) as conn:
+        rows = dict(conn.execute("SELECT id, id_token FROM api_token WHERE id = ANY(%s)",
+                                 ([ended.id, old.id],)).fetchall())
+    assert rows == {ended.id: None}

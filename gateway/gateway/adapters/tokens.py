@@ -31,6 +31,7 @@ from psycopg.rows import dict_row
 
 TOKEN_PREFIX = "esc_"
 SESSION_PREFIX = "ess_"
+ENDED_SESSION_DAYS = 30  # an ended session's row is kept this long, then deleted
 KINDS = ("api", "session")
 ROLES = ("agent", "site_admin", "admin", "device", "bot")
 # last_used_at is informative: refresh it at most once a minute per token so
@@ -341,6 +342,7 @@ class TokenStore:
             raise ValueError(f"a session is for a person, not a {role!r}")
         token = new_token(SESSION_PREFIX)
         async with self._pool.connection() as conn:
+            await self._forget_ended_sessions(conn)
             cur = await conn.execute(
                 "INSERT INTO api_token (token_hash, email, person_id, role, site_ids, label, "
                 "expires_at, kind, id_token, last_used_at) "
@@ -350,6 +352,19 @@ class TokenStore:
             )
             row = await cur.fetchone()
         return token, TokenRecord.from_row(row)
+
+    @staticmethod
+    async def _forget_ended_sessions(conn) -> None:
+        """Personal data of ended sessions: the provider's ID token goes as soon as
+        a session has ended; the row (who was signed in, when) after
+        ``ENDED_SESSION_DAYS``. Done at each sign-in: cheap, and needs no job."""
+        await conn.execute(
+            "UPDATE api_token SET id_token = NULL WHERE kind = 'session' AND id_token IS NOT NULL "
+            "AND (revoked_at IS NOT NULL OR expires_at < now())")
+        await conn.execute(
+            "DELETE FROM api_token WHERE kind = 'session' "
+            "AND coalesce(revoked_at, expires_at) < now() - make_interval(days => %s)",
+            (ENDED_SESSION_DAYS,))
 
     async def end_session(self, token_id: uuid.UUID) -> str | None:
         """Revoke a session at once (every replica is notified); returns the
