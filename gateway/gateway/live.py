@@ -262,21 +262,23 @@ class LiveHub:
             if pair is None:
                 text = json.dumps({**message, "topic": topic}, ensure_ascii=False)
                 pair = encoded[key] = (text, text_frame(text))
-            self._offer(conn, pair[0], pair[1])
-            queued += 1
+            queued += self._offer(conn, pair[0], pair[1])
+        if queued:
+            self.m_sent.inc(queued)  # once per event, not once per socket
         return queued
 
-    def _offer(self, conn: Connection, text: str, frame: bytes | None = None) -> None:
+    def _offer(self, conn: Connection, text: str, frame: bytes | None = None) -> bool:
+        """Send or queue one message; False if the client fell behind (closed)."""
         if frame is not None and conn.write_now(frame):
-            self.m_sent.inc()
-            return
+            return True
         try:
             conn.queue.put_nowait(text)
-            self.m_sent.inc()
+            return True
         except asyncio.QueueFull:
             self.m_dropped.inc()
             log.warning("live: client too slow, closing", extra={"role": conn.viewer.role})
             self._close_soon(conn, CLOSE_TRY_AGAIN, "too slow")
+            return False
 
     def _close_soon(self, conn: Connection, code: int, reason: str) -> None:
         if conn.closing:
@@ -388,7 +390,8 @@ class LiveHub:
         self._reply(conn, {"type": "subscribed", "topics": sorted(conn.topics), "refused": refused})
 
     def _reply(self, conn: Connection, message: dict) -> None:
-        self._offer(conn, json.dumps(message))
+        if self._offer(conn, json.dumps(message)):
+            self.m_sent.inc()
 
     async def _send_loop(self, conn: Connection) -> None:
         while True:
