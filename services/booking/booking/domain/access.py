@@ -106,6 +106,7 @@ def visible_booking(actor: Actor, booking: dict) -> dict:
         # the room is marked private) and whether nobody owns it (a walk-in);
         # the owner's id stays withheld (list_bookings adds their name).
         shown = {k: v for k, v in booking.items() if k not in PRIVATE_FIELDS or k == "title"}
-        shown["walk_in"] = booking["person_id"] is None
+        # (an erased person's anonymised booking has no owner either, but is no walk-in)
+        shown["walk_in"] = booking["person_id"] is None and booking.get("source") == "tablet"
         return shown
     return {k: v for k, v in booking.items() if k not in PRIVATE_FIELDS}

@@ -36,3 +36,8 @@ def test_only_a_rooms_tablet_books_now_and_only_its_own_room():
                   Actor(person_id=None, role="device", device_id="d1")):
         with pytest.raises(errors.Forbidden):
             require_room_device(actor)
+
+
+def test_an_anonymised_booking_is_no_walk_in():
+    erased = {**WALK_IN, "source": "api"}  # its person was erased (GDPR): no owner, no walk-in
+    assert visible_booking(TABLET, erased)["walk_in"] is False
