@@ -209,3 +209,24 @@ def oidc_ahead(amqp_uri, gateway_db_url, booking_service, people, redis_prefix, 
     with oidc_gateway(amqp_uri, gateway_db_url, redis_prefix, oidc_users, clock_offset=30,
                       skew=60) as (gateway, _provider):
         yield gateway
+
+
+@pytest.fixture(scope="module")
+def gateway_with_provider_down(amqp_uri, gateway_db_url, booking_service, redis_prefix):
+    from tests.support.servers import free_port
+
+    from .conftest import _gateway, oidc_env
+
+    gateway = _gateway(amqp_uri, gateway_db_url, redis_prefix)
+    oidc_env(f"http://127.0.0.1:{free_port()}", "escale", gateway)  # nobody listens there
+    yield gateway.start()
+    gateway.stop()
+
+
+def test_a_provider_that_is_down_gives_a_clear_page(gateway_with_provider_down):
+    answer = httpx.get(f"{gateway_with_provider_down.url}/auth/login", timeout=30)
+    assert answer.status_code == 502
+    text = html.unescape(answer.text)
+    assert "ne répond pas correctement" in text and 'href="/auth/login"' in text
+    assert "Traceback" not in text
+    assert httpx.get(f"{gateway_with_provider_down.url}/readyz", timeout=10).status_code == 200
