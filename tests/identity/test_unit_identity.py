@@ -30,6 +30,12 @@ def test_role_map_gives_the_highest_role_of_ones_groups():
     assert roles.resolve(frozenset({"other"})) == ("agent", frozenset())
 
 
+def test_role_map_takes_ldap_group_names():
+    roles = RoleMap.parse("cn=escale-admins,ou=groups,dc=ville,dc=fr=admin")
+    assert roles.resolve(frozenset({"cn=escale-admins,ou=groups,dc=ville,dc=fr"})) == (
+        "admin", frozenset())
+
+
 def test_role_map_may_refuse_people_without_a_mapped_group():
     roles = RoleMap.parse(ROLE_MAP, default_role="none")
     assert roles.resolve(frozenset({"other"})) == (None, frozenset())
