@@ -2,6 +2,8 @@
 cancels it; the same with the keyboard alone on the list view; another
 person's browser sees the desk turn busy within 2 s without reloading."""
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -86,4 +88,7 @@ def test_another_browser_sees_the_desk_turn_busy_within_2_s(web_app, web_place, 
     expect(booker.locator("svg.floor-map g[data-desk='D003']")).to_have_attribute("data-status", "mine")
     expect(watched).to_have_attribute("data-status", "booked", timeout=2_000)
     expect(watcher.locator("g[data-marks='D003'] text.desk__glyph")).to_have_text("✕")
+    # The watcher is in the booker's team: their seat is named on the map once presence knows it.
+    expect(watcher.locator("g[data-marks='D003'] text.desk__mate")).to_have_text("Agent0", timeout=10_000)
+    expect(watched).to_have_attribute("aria-label", re.compile(r"collègue : Agent0 Web"))
     assert watcher.evaluate("window.sameDocument === true")  # no reload

@@ -320,7 +320,9 @@ export default {
       if (unsubscribe) unsubscribe();
       unsubscribe = null;
       if (!floorSelect.value) return;
-      unsubscribe = subscribe([`floor:${floorSelect.value}`], () => {
+      // The floor's bookings, and my teams' plans (a team mate's seat appears once presence knows it).
+      const teams = ((ctx.me.person && ctx.me.person.teams) || []).map((team) => `team:${team.id}`);
+      unsubscribe = subscribe([`floor:${floorSelect.value}`, ...teams], () => {
         clearTimeout(pending);
         pending = setTimeout(load, 100);
       }, load);
