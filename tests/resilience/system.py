@@ -27,10 +27,11 @@ from tests.support.presence import presence_process
 from tests.support.processes import BIN, ROOT, Process, booking_process, gateway_process
 from tests.support.servers import AMQP_BASE, REDIS_URL, _rabbitmqctl, create_database, drop_database
 
-# Low, so a message that keeps failing reaches the dead-letter queue in a
-# few seconds; the same value for `broker setup` and the services (a queue's
-# arguments must match wherever it is declared).
-DELIVERY_LIMIT = "3"
+# Lower than the default (100), so a message that keeps failing reaches the
+# dead-letter queue in seconds, yet above the redeliveries a crash and a few
+# transient failures cause; the same value for `broker setup` and the
+# services (a queue's arguments must match wherever it is declared).
+DELIVERY_LIMIT = "10"
 # The day a day booking covers: its middle, whatever the site's time zone.
 LOCAL_DAY = "(lower(during) + (upper(during) - lower(during)) / 2)::date::text"
 
