@@ -97,3 +97,22 @@ def test_an_admin_drags_a_desk_to_its_place_on_the_plan(web_app, web_place, new_
     desk.focus()
     page.keyboard.press("ArrowLeft")
     expect(page.locator(".plan-editor [role=status]")).to_contain_text(f"placé en {round(moved['x'] - 1000 / 70 / 2)}")
+
+
+def test_an_admin_renames_a_resource_and_a_delete_asks_first(web_app, web_place, new_context):
+    page = sign_in(new_context(), web_app.url, ADMIN_EMAIL, "/app/admin")
+    page.select_option("select[name=site]", web_place.site_id)
+    row = page.locator("table.data tr", has_text="R01")
+    row.get_by_role("button", name="Modifier Salle 1").click()
+    dialog = page.get_by_role("dialog", name="Modifier la ressource")
+    dialog.get_by_label("Nom").fill("Salle Loire")
+    dialog.get_by_role("button", name="Enregistrer").click()
+    expect(page.locator("#toast")).to_contain_text("Enregistré.")
+    expect(page.locator("table.data tr", has_text="R01")).to_contain_text("Salle Loire")
+    # A floor with zones inside cannot go: the dialog asks, then shows the service's refusal.
+    page.get_by_role("button", name="Supprimer Étage 1").click()
+    confirm = page.get_by_role("dialog", name="Supprimer Étage 1 ?")
+    confirm.get_by_role("button", name="Supprimer").click()
+    expect(confirm.get_by_role("alert")).not_to_be_empty()
+    confirm.get_by_role("button", name="Fermer").click()
+    expect(page.locator(".tree-list")).to_contain_text("Étage 1")

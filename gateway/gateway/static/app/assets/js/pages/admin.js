@@ -13,7 +13,7 @@ const RULE_FIELDS = ["max_days_ahead", "max_recurring_days_ahead", "max_duration
 
 // --- a small form dialog for creating and editing entities -----------------------------
 
-function formDialog(titleText, fields, values, onSave) {
+function formDialog(titleText, fields, values, onSave, saveLabel) {
   const dialog = h("dialog", {class: "dialog", "aria-labelledby": "dialog-title"});
   const inputs = {};
   const error = h("p", {class: "error", role: "alert"});
@@ -25,7 +25,7 @@ function formDialog(titleText, fields, values, onSave) {
     inputs[spec.name] = input;
     form.append(field(t(spec.label), input, spec.hint ? t(spec.hint) : null).field);
   }
-  const save = h("button", {type: "submit", class: "button"}, t("save"));
+  const save = h("button", {type: "submit", class: "button"}, saveLabel || t("save"));
   const close = h("button", {type: "button", class: "button button--secondary"}, t("close"));
   form.append(error, h("div", {class: "toolbar"}, save, close));
   dialog.append(form);
@@ -78,11 +78,13 @@ async function catalogueTab(box, ctx, siteSelect) {
 
   const crud = (entity, path) => ({
     edit: (item, fields) => formDialog(t(`edit_${entity}`), fields, item, async (data) => { await api("PATCH", `/${path}/${item.id}`, {body: data}); ctx.toast(t("saved")); forgetTrees(); draw(); }),
-    remove: async (item) => {
-      try { await api("DELETE", `/${path}/${item.id}`); ctx.toast(t("deleted", {name: item.name})); } catch (error) { ctx.toast(error.message, "error"); }
+    // Deleting asks first (a dialog), and says why when the service refuses (e.g. not empty).
+    remove: (item) => formDialog(t("delete_confirm", {name: item.name}), [], {}, async () => {
+      await api("DELETE", `/${path}/${item.id}`);
+      ctx.toast(t("deleted", {name: item.name}));
       forgetTrees();
       if (entity === "site") await ctx.reloadSites(); else draw();
-    },
+    }, t("delete")),
     create: (fields, extra) => formDialog(t(`new_${entity}`), fields, {}, async (data) => { await api("POST", `/${path}`, {body: {...extra, ...data}}); ctx.toast(t("saved")); forgetTrees(); draw(); }),
   });
   const named = [{name: "code", label: "f_code", required: true}, {name: "name", label: "f_name", required: true}];
