@@ -52,6 +52,7 @@ class Action(str, Enum):
     NOTIFY_PREFERENCES = "notify.preferences"   # one's own notification preferences
     MANAGE_NOTIFICATIONS = "notify.manage"      # dead letters, chat identities (admin)
     MANAGE_DEVICES = "devices.manage"           # pair, list and revoke door tablets (admin)
+    MANAGE_TOKENS = "tokens.manage"             # list and revoke any token or session (admin)
     DISPLAY = "display.use"                     # a door tablet's own room (device)
     READ_REPORTS = "reports.read"               # occupancy reports of one's sites (admins)
     EXPORT_OWN_DATA = "personal_data.export_own"   # download what Escale holds about me (GDPR)

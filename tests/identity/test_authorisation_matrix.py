@@ -43,7 +43,7 @@ ACTORS = {
 }
 
 # Actions only an admin may take, whatever the site.
-ADMIN_ONLY = {Action.CREATE_SITE, Action.IMPORT_PEOPLE, Action.MANAGE_DEVICES,
+ADMIN_ONLY = {Action.CREATE_SITE, Action.IMPORT_PEOPLE, Action.MANAGE_DEVICES, Action.MANAGE_TOKENS,
               Action.MANAGE_NOTIFICATIONS, Action.MANAGE_PERSONAL_DATA, Action.MANAGE_RETENTION,
               Action.READ_AUDIT}
 
@@ -76,6 +76,9 @@ MATRIX = [
     (Role.ADMIN, Action.MANAGE_CATALOG, "other", True),
     (Role.ADMIN, Action.CREATE_SITE, None, True),
     (Role.ADMIN, Action.MANAGE_DEVICES, None, True),
+    (Role.ADMIN, Action.MANAGE_TOKENS, None, True),
+    (Role.SITE_ADMIN, Action.MANAGE_TOKENS, None, False),
+    (Role.BOT, Action.MANAGE_TOKENS, None, False),
     (Role.DEVICE, Action.DISPLAY, None, True),
     (Role.DEVICE, Action.READ_CATALOG, None, True),
     (Role.DEVICE, Action.BOOK, None, False),

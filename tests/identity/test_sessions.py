@@ -269,3 +269,31 @@ def test_ended_sessions_lose_their_id_token_then_their_row(signin_gateway, peopl
         rows = dict(conn.execute("SELECT id, id_token FROM api_token WHERE id = ANY(%s)",
                                  ([ended.id, old.id],)).fetchall())
     assert rows == {ended.id: None}
+
+
+def test_an_admin_lists_and_ends_sessions_through_the_api(signin_gateway, people, issue):
+    admin = {"Authorization": f"Bearer {issue('tokens.admin@mairie-test.fr', 'admin')}"}
+    agent = {"Authorization": f"Bearer {issue(people.emails[0], 'agent', person_id=people.people[0])}"}
+    with demo_signin(signin_gateway.url, people.emails[2]) as browser, \
+            httpx.Client(base_url=signin_gateway.url, timeout=10) as api:
+        assert browser.get("/api/v1/me").status_code == 200
+        listed = api.get("/api/v1/tokens", params={"kind": "session", "email": people.emails[2],
+                                                   "active": "true"}, headers=admin)
+        assert listed.status_code == 200, listed.text
+        sessions = listed.json()
+        assert sessions and {s["kind"] for s in sessions} == {"session"}
+        assert all(s["active"] and s["email"] == people.emails[2] for s in sessions)
+        assert not any("hash" in key or key == "id_token" for s in sessions for key in s)
+        newest = sessions[0]
+        assert api.get("/api/v1/tokens", headers=agent).status_code == 403
+        assert api.delete(f"/api/v1/tokens/{newest['id']}", headers=agent).status_code == 403
+
+        ended = api.delete(f"/api/v1/tokens/{newest['id']}", headers=admin)
+        assert ended.status_code == 200 and ended.json()["active"] is False
+        deadline = time.monotonic() + 1.0
+        while browser.get("/api/v1/me").status_code != 401:
+            assert time.monotonic() < deadline, "ended session still accepted"
+            time.sleep(0.01)
+        assert api.delete(f"/api/v1/tokens/{uuid.uuid4()}", headers=admin).status_code == 404
+        apis = api.get("/api/v1/tokens", params={"kind": "api"}, headers=admin).json()
+        assert apis and {t["kind"] for t in apis} == {"api"}

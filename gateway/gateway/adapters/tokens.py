@@ -353,6 +353,31 @@ class TokenStore:
             row = await cur.fetchone()
         return token, TokenRecord.from_row(row)
 
+    async def records(self, *, kind: str | None = None, email: str | None = None,
+                      limit: int = 500) -> list[TokenRecord]:
+        """Tokens and sessions for admins, newest first (never a hash nor an ID token)."""
+        async with self._pool.connection() as conn:
+            cur = await conn.execute(
+                f"SELECT {_COLUMNS} FROM api_token "
+                "WHERE (%(kind)s::text IS NULL OR kind = %(kind)s) "
+                "AND (%(email)s::text IS NULL OR lower(email) = lower(%(email)s)) "
+                "ORDER BY created_at DESC LIMIT %(limit)s",
+                {"kind": kind, "email": email, "limit": limit},
+            )
+            return [TokenRecord.from_row(r) for r in await cur.fetchall()]
+
+    async def revoke(self, token_id: uuid.UUID) -> TokenRecord | None:
+        """Revoke a token or session at once (every replica is told); its record,
+        or None if there is none with this id."""
+        async with self._pool.connection() as conn:
+            cur = await conn.execute(
+                "UPDATE api_token SET revoked_at = coalesce(revoked_at, now()), "
+                "id_token = NULL WHERE id = %s "
+                f"RETURNING {_COLUMNS}", (token_id,))
+            row = await cur.fetchone()
+        self._forget(str(token_id))
+        return TokenRecord.from_row(row) if row else None
+
     @staticmethod
     async def _forget_ended_sessions(conn) -> None:
         """Personal data of ended sessions: the provider's ID token goes as soon as

@@ -12,3 +12,4 @@ from . import feeds  # noqa: E402,F401
 from . import plans, reports  # noqa: E402,F401
 from . import privacy  # noqa: E402,F401
 from . import calendars  # noqa: E402,F401
+from . import tokens  # noqa: E402,F401
