@@ -75,3 +75,34 @@ def test_an_admin_connects_a_site_maps_a_room_and_syncs(gateway, booking_db_url,
         runs = api.get(f"{site}/runs", headers=admin).json()
         assert any(r["trigger"] == "timer" for r in runs)
         api.put(site, json={**connection, "enabled": False}, headers=admin)
+
+
+def test_a_room_booked_in_escale_reaches_its_calendar_without_waiting_for_a_round(
+        gateway, booking_db_url, radicale, admin, issue):
+    place = make_place(booking_db_url, desks=0, rooms=1)
+    agent = {"Authorization": f"Bearer {issue(place.emails[0], 'agent', person_id=place.people[0])}"}
+    calendar = radicale.new_calendar()
+    with httpx.Client(base_url=gateway.url, timeout=30) as api:
+        site = f"/api/v1/admin/sites/{place.site_id}/calendar"
+        # An hour between rounds: only the booking's own event can bring it there quickly.
+        assert api.put(site, json={"backend": "caldav", "url": radicale.url, "interval_seconds": 3600},
+                       headers=admin).status_code == 200
+        api.put(f"/api/v1/admin/rooms/{place.rooms[0]}/calendar", json={"calendar_ref": calendar}, headers=admin)
+        assert api.post(f"{site}/sync", headers=admin).json()["status"] == "ok"
+        start = (datetime.now(timezone.utc) + timedelta(days=2)).replace(hour=10, minute=0, second=0, microsecond=0)
+        made = api.post("/api/v1/bookings", headers=agent,
+                        json={"resource_id": place.rooms[0], "start": start.isoformat(),
+                              "end": (start + timedelta(hours=1)).isoformat(), "title": "Point projet"})
+        assert made.status_code == 201, made.text
+        booking_id = made.json()["id"]
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not radicale.events(calendar):
+            time.sleep(0.2)
+        [data] = radicale.events(calendar).values()
+        assert f"booking-{booking_id}@escale" in data and "Point projet" in data
+        assert api.delete(f"/api/v1/bookings/{booking_id}", headers=agent).status_code == 200
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and radicale.events(calendar):
+            time.sleep(0.2)
+        assert radicale.events(calendar) == {}
+        api.put(site, json={"backend": "caldav", "url": radicale.url, "enabled": False}, headers=admin)

@@ -17,7 +17,7 @@ import logging  # noqa: E402
 
 from escale_common.nameko_metrics import EntrypointMetrics  # noqa: E402
 # Quorum queues, bounded prefetch (docs/architecture.md "Messaging guarantees").
-from escale_common.messaging import rpc  # noqa: E402
+from escale_common.messaging import event_handler, rpc  # noqa: E402
 from nameko.timer import timer  # noqa: E402
 from nameko.web.handlers import http  # noqa: E402
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest  # noqa: E402
@@ -241,6 +241,39 @@ class BookingService:
     @timer(interval=5)
     def sync_calendars(self):
         calendar_sync.sync_due(self.store, self.calendars, self.clock())
+
+    # A room booking made, moved or given back in Escale reaches the room's
+    # calendar within a second rather than at the next round (which retries
+    # whatever fails here). Best effort: never requeued.
+    @event_handler("booking", "booking.created")
+    def calendar_on_created(self, payload):
+        self._calendar_push(payload)
+
+    @event_handler("booking", "booking.updated")
+    def calendar_on_updated(self, payload):
+        self._calendar_push(payload)
+
+    @event_handler("booking", "booking.cancelled")
+    def calendar_on_cancelled(self, payload):
+        self._calendar_push(payload)
+
+    @event_handler("booking", "booking.released")
+    def calendar_on_released(self, payload):
+        self._calendar_push(payload)
+
+    @event_handler("booking", "booking.ended")
+    def calendar_on_ended(self, payload):
+        self._calendar_push(payload)
+
+    def _calendar_push(self, payload):
+        booking = (payload or {}).get("booking") if isinstance(payload, dict) else None
+        if not isinstance(booking, dict) or booking.get("resource_kind") != "room":
+            return
+        try:
+            calendar_sync.push_booking(self.store, self.calendars, self.clock(), booking.get("id"))
+        except Exception as exc:  # noqa: BLE001 - the site's next round writes it
+            log.warning("calendar push deferred to the next round",
+                        extra={"booking_id": booking.get("id"), "error": type(exc).__name__})
 
     # -- background work ------------------------------------------------------
     # Every 50 ms: an event's latency to tablets and browsers is mostly this

@@ -241,7 +241,16 @@ class CalendarState:
             (etag, now, booking_version, state, resource_id, remote_id, occurrence))
 
     # -- Escale's side ----------------------------------------------------------------
-    def bookings_to_push(self, site_id: str, now: datetime, limit: int = 2000) -> list[dict]:
+    def connection_of_booking(self, booking_id: str) -> dict | None:
+        """The enabled connection mirroring this booking's room, if any."""
+        columns = ", ".join(f"c.{c.strip()}" for c in CONNECTION_COLUMNS.split(","))
+        return self._one(
+            f"SELECT {columns} FROM booking b JOIN calendar_room r ON r.resource_id = b.resource_id "
+            "JOIN calendar_connection c ON c.site_id = r.site_id WHERE b.id = %s AND c.enabled",
+            (booking_id,))
+
+    def bookings_to_push(self, site_id: str, now: datetime, limit: int = 2000,
+                         booking_id: str | None = None) -> list[dict]:
         """Bookings of the site's mapped rooms the remote calendars do not match yet:
         active ones never written, and any whose version moved past its link's."""
         return self._all(
@@ -260,9 +269,10 @@ class CalendarState:
              WHERE cr.site_id = %(site_id)s AND upper(b.during) > %(now)s
                AND ((l.id IS NULL AND b.status IN ('confirmed', 'checked_in'))
                     OR (l.state = 'active' AND b.version > l.booking_version))
+               AND (%(booking_id)s::uuid IS NULL OR b.id = %(booking_id)s::uuid)
              ORDER BY lower(b.during) LIMIT %(limit)s
             """,
-            {"site_id": site_id, "now": now, "limit": limit},
+            {"site_id": site_id, "now": now, "limit": limit, "booking_id": booking_id},
         )
 
     def move_booking(self, booking_id: str, start: datetime, end: datetime, title: str,

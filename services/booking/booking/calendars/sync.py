@@ -347,11 +347,12 @@ class SiteRound:
                            link_row["etag"], self.now, booking_version=version, state="gone")
 
     # -- Escale -> remote ------------------------------------------------------------
-    def push(self) -> int:
-        """Write what changed in Escale to the rooms' calendars. Returns failures."""
+    def push(self, booking_id: str | None = None) -> int:
+        """Write what changed in Escale to the rooms' calendars (or only this
+        booking's change). Returns failures, which the next round retries."""
         failures = 0
         with self.store.unit(transaction=False) as unit:
-            rows = CalendarState(unit.conn).bookings_to_push(self.site_id, self.now)
+            rows = CalendarState(unit.conn).bookings_to_push(self.site_id, self.now, booking_id=booking_id)
         for row in rows:
             link = None
             if row["remote_id"] is not None:

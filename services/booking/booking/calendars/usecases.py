@@ -19,7 +19,7 @@ from ..adapters.store import BookingStore, plain
 from ..domain import errors
 from ..domain.access import Actor, require_manager
 from .backend import BACKENDS, BackendConfig, CalendarBackend, build_backend
-from .sync import run_site
+from .sync import SiteRound, run_site
 
 LEASE = timedelta(minutes=10)
 CONNECTION_FIELDS = {"backend", "url", "credentials_ref", "options", "dry_run", "enabled",
@@ -80,6 +80,19 @@ def sync_now(store: BookingStore, backends: BackendPool, now: datetime, actor: A
         raise errors.InvalidState("A sync of this site is already under way, or its sync is turned off.",
                                   status="running")
     return _run(store, backends, connection, now, "manual")
+
+
+def push_booking(store: BookingStore, backends: BackendPool, now: datetime, booking_id: str) -> int:
+    """Write one booking's change to its room's calendar at once (the service
+    calls this on its own booking events), instead of at the site's next
+    round; a failure is left to that round. Returns the items written."""
+    with store.unit(transaction=False) as unit:
+        connection = CalendarState(unit.conn).connection_of_booking(_uuid(booking_id, "booking_id"))
+    if connection is None:
+        return 0  # not a mirrored room
+    round_ = SiteRound(store, backends.get(connection), connection, now)
+    round_.push(booking_id)
+    return round_.counts.pushed + round_.counts.removed_remote
 
 
 def _run(store, backends, connection, now, trigger) -> dict:
