@@ -58,3 +58,30 @@ def test_where_is_a_colleague_and_my_teams_on_site(web_app, web_place, new_conte
     expect(person).to_be_visible(timeout=15_000)
     expect(person.locator(".presence")).not_to_be_empty()
     expect(person.get_by_role("list", name=f"Joindre Agent2 Web{web_place.tag}")).to_contain_text("Courriel")
+
+
+def test_check_in_is_offered_while_the_window_is_open(web_app, web_place, new_context, issue):
+    import httpx
+    from datetime import datetime, timezone
+
+    api = f"{web_app.url}/api/v1"
+    person = httpx.get(f"{api}/people", params={"q": web_place.emails[1]}, headers=web_place.admin).json()[0]
+    agent = {"Authorization": f"Bearer {issue(web_place.emails[1], 'agent', person_id=person['id'])}"}
+    desks = httpx.get(f"{api}/resources", params={"floor_id": web_place.floor_id, "kind": "desk"}, headers=agent).json()
+    desk = next(d for d in desks if d["code"] == "D006")
+    now = datetime.now(timezone.utc)
+    later = httpx.post(f"{api}/bookings", headers=agent, json={
+        "resource_id": desk["id"], "start": (now + timedelta(hours=3)).isoformat(),
+        "end": (now + timedelta(hours=4)).isoformat()})
+    current = httpx.post(f"{api}/bookings", headers=agent, json={
+        "resource_id": desk["id"], "start": (now - timedelta(minutes=5)).isoformat(),
+        "end": (now + timedelta(minutes=55)).isoformat()})
+    assert later.status_code == 201 and current.status_code == 201, (later.text, current.text)
+    page = sign_in(new_context(), web_app.url, web_place.emails[1], "/app/bookings")
+    page.wait_for_selector("main[data-loaded='1']")
+    now_row = page.locator(f"li[data-booking='{current.json()['id']}']")
+    later_row = page.locator(f"li[data-booking='{later.json()['id']}']")
+    expect(later_row.get_by_role("button", name="Confirmer ma présence : Bureau 6")).to_have_count(0)  # not yet open
+    now_row.get_by_role("button", name="Confirmer ma présence : Bureau 6").click()
+    expect(page.locator("#toast")).to_contain_text("Présence confirmée.")
+    expect(now_row.locator(".badge")).to_have_text("Présence confirmée")
