@@ -8,7 +8,6 @@ calendars.
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
