@@ -243,3 +243,14 @@ def test_the_item_escale_writes_is_valid_icalendar_and_reads_back_as_escale_s_ow
     assert str(event["SUMMARY"]) == title and int(event["SEQUENCE"]) == 3
     [back] = interpret(item(text), WINDOW).occurrences
     assert back.escale_booking_id == BOOKING_ID and back.start == start
+
+
+def test_caldav_credentials_never_leave_the_configured_server():
+    from booking.calendars.caldav import CalDAVBackend
+
+    backend = CalDAVBackend(port.BackendConfig(name="caldav", url="https://dav.mairie.fr/remote.php/dav/",
+                                               credentials=port.Credentials(username="svc", password="pw")))
+    assert backend._url("calendars/salle-a") == "https://dav.mairie.fr/remote.php/dav/calendars/salle-a/"
+    with pytest.raises(port.CalendarNotFound):
+        backend.changes("https://elsewhere.example/steal/", None)
+    assert backend.calls == 0

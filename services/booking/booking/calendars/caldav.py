@@ -92,6 +92,10 @@ class CalDAVBackend:
     # -- transport ------------------------------------------------------------
     def _url(self, calendar_ref: str) -> str:
         url = urljoin(self.base, calendar_ref)
+        # Credentials go to the configured server only: a calendar_ref naming
+        # another host (a mapping typed by a site admin) is refused.
+        if urlsplit(url)[:2] != urlsplit(self.base)[:2]:
+            raise CalendarNotFound("The calendar is not on the connection's server.")
         return url if url.endswith("/") else url + "/"
 
     def _request(self, url: str, method: str, body: str = "", headers: dict | None = None):
