@@ -104,11 +104,14 @@ async function catalogueTab(box, ctx, siteSelect) {
     return h("span", {class: "actions"}, parts);
   }
 
+  let drawing = 0;
   async function draw() {
+    const run = ++drawing;  // the last of overlapping redraws wins
     const siteId = siteSelect.value;
-    clear(treeBox); clear(resourcesBox);
-    if (!siteId) return;
+    if (!siteId) { clear(treeBox); clear(resourcesBox); return; }
     const [tree, resources] = await Promise.all([siteTree(siteId), api("GET", "/resources", {query: {site_id: siteId}})]);
+    if (run !== drawing) return;
+    clear(treeBox); clear(resourcesBox);
     const site = tree.site;
     const siteFields = [...named, {name: "address", label: "f_address"}, {name: "timezone", label: "f_timezone"}, {name: "opening_time", label: "f_opening"}, {name: "closing_time", label: "f_closing"}];
     const floorFields = [...named, {name: "level", label: "f_level", type: "number"}];
@@ -158,11 +161,14 @@ async function planTab(box, ctx, siteSelect) {
     await draw();
   }
 
+  let drawing = 0;
   async function draw() {
-    clear(editor);
+    const run = ++drawing;  // the last of overlapping redraws wins
     const floorId = floorSelect.value;
-    if (!floorId) return;
+    if (!floorId) { clear(editor); return; }
     const [plan, desks] = await Promise.all([planInfo(floorId), api("GET", "/resources", {query: {floor_id: floorId}})]);
+    if (run !== drawing) return;
+    clear(editor);
     const placed = desks.filter((d) => d.kind !== "equipment");
     const width = plan ? plan.width : Math.max(800, ...placed.map((d) => (d.x || 0) + 60));
     const height = plan ? plan.height : Math.max(500, ...placed.map((d) => (d.y || 0) + 60));
