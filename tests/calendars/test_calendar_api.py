@@ -35,6 +35,8 @@ def test_an_admin_connects_a_site_maps_a_room_and_syncs(gateway, booking_db_url,
         connection = {"backend": "caldav", "url": radicale.url, "interval_seconds": 5}
         assert api.put(site, json=connection, headers=agent).status_code == 403
         assert api.put(site, json=connection, headers=other_admin).status_code == 403
+        own_admin = {"Authorization": "Bearer " + issue("sa2@mairie-test.fr", "site_admin", site_ids=[place.site_id])}
+        assert api.put(site, json=connection, headers=own_admin).status_code == 403  # administrators only
         secret = api.put(site, json={**connection, "password": "hunter2"}, headers=admin)
         assert secret.status_code == 422  # credentials never go through the API
         bad = api.put(site, json={**connection, "url": "ftp://calendar"}, headers=admin)
@@ -49,7 +51,7 @@ def test_an_admin_connects_a_site_maps_a_room_and_syncs(gateway, booking_db_url,
                          headers=admin)
         assert mapped.status_code == 200, mapped.text
 
-        run = api.post(f"{site}/sync", headers=admin)
+        run = api.post(f"{site}/sync", headers=own_admin)  # a site admin of the site may sync
         assert run.status_code == 200, run.text
         assert run.json()["status"] == "ok" and run.json()["counts"]["created"] == 1 and run.json()["calls"] == 1
         bookings = api.get("/api/v1/bookings", params={"resource_id": place.rooms[0],

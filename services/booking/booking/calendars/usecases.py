@@ -132,8 +132,12 @@ def get_settings(store: BookingStore, actor: Actor, site_id: str) -> dict:
 
 
 def set_connection(store: BookingStore, actor: Actor, site_id: str, data) -> dict:
+    """Administrators only: the server address and the credentials reference
+    together decide where the service sends which secret, so a site admin
+    (who may map rooms and sync) cannot point another site's credentials
+    at a server of their choosing."""
     site_id = _uuid(site_id, "site_id")
-    require_manager(actor, site_id)
+    require_manager(actor, None)
     cleaned = _validate_connection(data)
     with store.unit() as unit:
         unit.site_row(site_id)
@@ -144,7 +148,7 @@ def set_connection(store: BookingStore, actor: Actor, site_id: str, data) -> dic
 
 def delete_connection(store: BookingStore, actor: Actor, site_id: str) -> dict:
     site_id = _uuid(site_id, "site_id")
-    require_manager(actor, site_id)
+    require_manager(actor, None)
     with store.unit() as unit:
         if not CalendarState(unit.conn).delete_connection(site_id):
             raise errors.NotFound("This site has no calendar connection.", field="site_id")
