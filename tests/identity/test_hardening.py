@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 
 from tests.support.processes import gateway_process
 from tests.support.servers import REDIS_URL
@@ -152,8 +154,10 @@ def test_pages_work_in_a_browser_under_their_policies(signin_gateway, chromium):
         page.locator(".swagger-ui .info .title").wait_for(state="visible", timeout=20_000)
         assert page.locator(".opblock").count() > 10
         page.goto(f"{signin_gateway.url}/display")
-        page.wait_for_function("document.getElementById('pair-code').textContent.length === 6",
-                               timeout=20_000)
+        # (A locator, not wait_for_function: polling a string predicate needs eval,
+        # which the page's policy rightly forbids.)
+        expect(page.locator("#pair-code")).to_have_text(re.compile(r"^[A-Z0-9]{6}$"),
+                                                         timeout=20_000)
         page.goto(f"{signin_gateway.url}/auth/login")
         colour = page.eval_on_selector("button", "b => getComputedStyle(b).backgroundColor")
         assert colour == "rgb(0, 0, 145)"  # the style sheet applied
