@@ -127,9 +127,10 @@ def oidc_users(people, site_code) -> dict[str, dict]:
     }
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def oidc(amqp_uri, gateway_db_url, booking_service, redis_prefix, oidc_users, site_code):
-    """One provider, the main gateway (started) and a ProConnect-like one (not started)."""
+    """One provider, the main gateway (started) and a ProConnect-like one (not started).
+    For one module: their database connections go when it is done."""
     port = free_port()
     issuer = f"http://127.0.0.1:{port}"
     main = _gateway(amqp_uri, gateway_db_url, redis_prefix)
