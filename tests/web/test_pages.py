@@ -45,6 +45,11 @@ def test_an_admin_imports_a_csv_with_one_bad_line_and_sees_it(web_app, web_place
     expect(row.locator("th")).to_have_text("3")
     expect(row.locator("td").first).to_have_text("kind")
     expect(page.locator(".import-result [role=alert]")).to_be_visible()
+    # Signing out ends the session: the app sends the browser back to the sign-in page.
+    page.get_by_role("button", name="Se déconnecter").click()
+    page.wait_for_url("**/auth/login**")
+    page.goto(f"{web_app.url}/app/admin")
+    page.wait_for_url("**/auth/login?next=%2Fapp%2Fadmin")
 
 
 def test_the_language_switch_changes_every_visible_string_on_every_page(web_app, web_place, new_context):
