@@ -13,6 +13,7 @@ figures back into one table, one row per printed measure:
   ``p50``/``p95``/``p99`` mapping, directly or under ``seconds``).
 
     .venv/bin/python bench/run_all.py [--only booking.py,presence.py] [--no-write]
+    .venv/bin/python bench/run_all.py --rewrite   # the table again from RESULTS.md's raw output
 """
 
 from __future__ import annotations
@@ -138,20 +139,28 @@ def cell(row: dict, key: str) -> str:
     return str(row.get(key, "")).replace("|", "\\|")
 
 
-def write(results: list[tuple[str, int, str, float]], before: dict, after: dict) -> None:
-    shared = max(before["load"][0], after["load"][0]) > 1.0 or before["pytest_processes"] or after["pytest_processes"]
-    lines = [
-        "# Benchmark results",
-        "",
-        f"`make bench` (bench/run_all.py) on {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, commit "
-        f"`{before['commit']}`, {before['cpus']} cores; load average {before['load'][0]:.2f} before, "
-        f"{after['load'][0]:.2f} after; {before['pytest_processes']} / {after['pytest_processes']} "
-        "pytest processes of other people running before / after.",
-        "",
-        ("**The machine was shared while this ran** (other engineers' tests on the same 2 cores): read "
-         "the ratios to the raw figures of the same run rather than the absolute numbers."
-         if shared else "The machine was quiet while this ran."),
-        " The load generators run on the same machine as the system they measure.",
+def scaling(results: list[tuple[str, int, str, float]]) -> list[str]:
+    """bookings/s by number of processes of each kind, per client count."""
+    rates: dict[int, dict[str, float]] = {}
+    for _name, _code, output, _seconds in results:
+        for row in parse_text(output):
+            match = re.match(r"bookings x(\d+), (\d+) clients", row["measure"])
+            if match and "throughput" in row:
+                rates.setdefault(int(match.group(2)), {})[match.group(1)] = float(
+                    row["throughput"].split()[0].replace(",", ""))
+    lines = []
+    for clients, by_replicas in sorted(rates.items()):
+        if {"1", "2"} <= set(by_replicas):
+            one, two = by_replicas["1"], by_replicas["2"]
+            lines.append(f"- {clients} clients: {one:.0f} bookings/s with 1 process of each kind, "
+                         f"{two:.0f} with 2 ({two / one:.2f}x)")
+    return lines
+
+
+def write(results: list[tuple[str, int, str, float]], header: list[str]) -> None:
+    summary = scaling(results)
+    lines = header + ([""] + ["Scale-out (booking, presence and gateway processes; same run):"] + summary
+                      if summary else []) + [
         "",
         "| benchmark | measure | throughput | p50 | p95 | p99 | memory | detail |",
         "|---|---|---|---|---|---|---|---|",
@@ -178,7 +187,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", default="", help="comma-separated file names")
     parser.add_argument("--no-write", action="store_true", help="print only, leave RESULTS.md alone")
+    parser.add_argument("--rewrite", action="store_true", help="rebuild the table from RESULTS.md's raw output")
     args = parser.parse_args()
+    if args.rewrite:
+        rewrite()
+        return 0
     only = {n.strip() for n in args.only.split(",") if n.strip()}
     before = machine_context()
     results = []
@@ -190,8 +203,36 @@ def main() -> int:
             results.append((label(script.name, extra), code, output, seconds))
     after = machine_context()
     if not args.no_write:
-        write(results, before, after)
+        write(results, header(before, after))
     return 1 if any(code != 0 for _, code, _, _ in results) else 0
+
+
+def header(before: dict, after: dict) -> list[str]:
+    shared = (max(before["load"][0], after["load"][0]) > 1.0 or before["pytest_processes"]
+              or after["pytest_processes"])
+    return [
+        "# Benchmark results",
+        "",
+        f"`make bench` (bench/run_all.py) on {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, commit "
+        f"`{before['commit']}`, {before['cpus']} cores; load average {before['load'][0]:.2f} before, "
+        f"{after['load'][0]:.2f} after; {before['pytest_processes']} / {after['pytest_processes']} "
+        "pytest processes of other people running before / after.",
+        "",
+        ("**The machine was shared while this ran** (other engineers' tests on the same 2 cores): read "
+         "the ratios to the raw figures of the same run rather than the absolute numbers."
+         if shared else "The machine was quiet while this ran.")
+        + " The load generators run on the same machine as the system they measure.",
+    ]
+
+
+def rewrite() -> None:
+    """Re-read RESULTS.md's header and raw output; write the table again."""
+    text = RESULTS.read_text(encoding="utf-8")
+    head = text.split("\n| benchmark |", 1)[0].split("\nScale-out", 1)[0].rstrip("\n").splitlines()
+    results = []
+    for match in re.finditer(r"^### ([^\n]+) \((\d+) s, exit (-?\d+)\)\n\n```\n(.*?)\n```$", text, re.M | re.S):
+        results.append((match.group(1), int(match.group(3)), match.group(4) + "\n", float(match.group(2))))
+    write(results, head)
 
 
 if __name__ == "__main__":
