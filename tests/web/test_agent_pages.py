@@ -85,3 +85,47 @@ def test_check_in_is_offered_while_the_window_is_open(web_app, web_place, new_co
     now_row.get_by_role("button", name="Confirmer ma présence : Bureau 6").click()
     expect(page.locator("#toast")).to_contain_text("Présence confirmée.")
     expect(now_row.locator(".badge")).to_have_text("Présence confirmée")
+
+
+def _two_days_in_one_week() -> tuple[date, date]:
+    """Two coming consecutive days of one week (Monday to Sunday), neither a French holiday."""
+    import holidays
+
+    day = date.today() + timedelta(days=1)
+    while True:
+        following = day + timedelta(days=1)
+        if day.isocalendar()[:2] == following.isocalendar()[:2] and not any(
+                d in holidays.France(years=d.year) for d in (day, following)):
+            return day, following
+        day = following
+
+
+def test_book_my_usual_desk_for_a_day_on_site(web_app, web_place, new_context, issue):
+    import httpx
+
+    api = f"{web_app.url}/api/v1"
+    person = httpx.get(f"{api}/people", params={"q": web_place.emails[2]}, headers=web_place.admin).json()[0]
+    agent = {"Authorization": f"Bearer {issue(web_place.emails[2], 'agent', person_id=person['id'])}"}
+    desks = httpx.get(f"{api}/resources", params={"floor_id": web_place.floor_id, "kind": "desk"}, headers=agent).json()
+    usual = next(d for d in desks if d["code"] == "D004")
+    first, second = _two_days_in_one_week()
+    booked = httpx.post(f"{api}/bookings", headers=agent,
+                        json={"resource_id": usual["id"], "date": first.isoformat(), "period": "day"})
+    assert booked.status_code == 201, booked.text
+    page = sign_in(new_context(), web_app.url, web_place.emails[2], "/app/")
+    page.wait_for_selector("main[data-loaded='1']")
+    page.get_by_label("Mon site quand je suis sur place").select_option(web_place.site_id)
+    expect(page.locator("#week-range")).not_to_be_empty()
+    while not page.locator(f"li.day[data-day='{second.isoformat()}']").count():
+        shown = page.locator("#week-range").text_content()
+        page.get_by_role("button", name="Semaine suivante").click()
+        expect(page.locator("#week-range")).not_to_have_text(shown)
+    expect(page.locator(".toolbar .hint")).to_have_text(
+        "Votre bureau habituel : Bureau 4, pour chaque jour sur site sans bureau.")
+    card = page.locator(f"li.day[data-day='{second.isoformat()}']")
+    card.get_by_label("Ce jour-là").select_option("on_site")
+    expect(card.locator(".day__plan")).to_have_text("Sur site")
+    page.get_by_role("button", name="Réserver mon bureau habituel").click()
+    expect(page.locator("#toast")).to_have_text("✓ Bureau habituel réservé pour 1 jour(s).")
+    expect(card.locator(".day__bookings")).to_contain_text("Bureau 4")
+    expect(page.locator(f"li.day[data-day='{first.isoformat()}'] .day__bookings")).to_contain_text("Bureau 4")
