@@ -41,12 +41,14 @@ def pair_display(issue):
     admin = {"Authorization": f"Bearer {issue('admin@mairie-test.fr', 'admin')}"}
 
     def pair(page, gateway_url: str, room_id: str) -> dict:
+        from playwright.sync_api import expect
+
         if not page.url.endswith("/display"):
             page.goto(f"{gateway_url}/display")
         code = page.locator("#pair-code")
-        code.wait_for(state="visible", timeout=10_000)
-        page.wait_for_function("document.getElementById('pair-code').textContent.length === 6",
-                               timeout=10_000)
+        # A locator, not wait_for_function: a string predicate needs eval, which
+        # the page's Content-Security-Policy forbids.
+        expect(code).to_have_text(re.compile(r"^[A-Z2-9]{6}$"), timeout=10_000)
         text = code.text_content()
         assert re.fullmatch(r"[A-Z2-9]{6}", text), text
         answer = httpx.post(f"{gateway_url}/api/v1/devices/pair", headers=admin, timeout=10,
