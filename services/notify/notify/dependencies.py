@@ -48,6 +48,7 @@ class Transports:
     sender: Sender
     policy: Policy
     zone: str = "Europe/Paris"
+    public_url: str | None = None   # where Escale is served (links to the web app)
 
     @property
     def chat_enabled(self) -> bool:
@@ -75,6 +76,7 @@ class Outside(DependencyProvider):
                           retry_cap=s.retry_cap, batch=s.batch,
                           lease=timedelta(seconds=max(60.0, 3 * s.smtp.timeout)),
                           warning_lead_minutes=s.no_show_warning_minutes),
+            public_url=s.public_url or None,
         )
 
     def stop(self):

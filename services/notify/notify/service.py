@@ -5,6 +5,7 @@ in ``usecases``, ``domain`` and ``domain.bot``.
 
 * booking events -> messages recorded in the ledger (once per event and
   channel), reminders and warnings scheduled or cancelled;
+* ``calendar.conflict`` -> the cancelled side's organiser is told (once);
 * timers (in every process; rows are claimed so each message goes once):
   send what is due, fire due reminders, purge old messages;
 * RPC for the gateway and the Matrix bot: preferences, dead letters,
@@ -106,6 +107,20 @@ class NotifyService:
     @_booking_handler("booking.ended")
     def on_booking_ended(self, event):
         self._on_booking(event)
+
+    @_booking_handler("calendar.conflict")
+    def on_calendar_conflict(self, event):
+        try:
+            usecases.handle_calendar_conflict(self.store, self.clock(), event,
+                                              self.outside.chat_enabled, self.outside.public_url)
+        except psycopg.OperationalError:
+            log.warning("database unavailable; the event goes back to the queue",
+                        extra={"event_id": _event_id(event)})
+            eventlet.sleep(1.0)
+            raise
+        except Exception:  # noqa: BLE001 - a payload we cannot use: log it, never loop on it
+            log.exception("event not handled; dead-lettered", extra={"event_id": _event_id(event)})
+            raise DeadLetter("event not handled") from None
 
     # -- background work -------------------------------------------------------------
     @timer(interval=SETTINGS.tick)

@@ -101,6 +101,7 @@ class Settings:
     tick: float = 1.0               # how often due messages are looked for
     batch: int = 50
     no_show_warning_minutes: int = 10
+    public_url: str = ""            # Escale's public address; empty: messages carry no link
     production: bool = False
 
     @classmethod
@@ -155,6 +156,9 @@ class Settings:
                     f"ESCALE_CHAT_BACKEND={chat.backend} needs: {', '.join(missing)} "
                     "(or ESCALE_CHAT_DRY_RUN=1)"
                 )
+        public_url = (env.get("ESCALE_PUBLIC_URL") or "").strip().rstrip("/")
+        if public_url and not public_url.startswith(("https://", "http://")):
+            raise SettingsError(f"ESCALE_PUBLIC_URL must be an http(s) address, got {public_url!r}")
         amqp = env.get("ESCALE_AMQP_URI") or "amqp://guest:guest@127.0.0.1:5672/"
         return cls(
             database_url=env.get("ESCALE_NOTIFY_DATABASE_URL")
@@ -167,5 +171,6 @@ class Settings:
             retry_base=_float(env, "ESCALE_NOTIFY_RETRY_BASE", 30, 0.05, 86400),
             tick=_float(env, "ESCALE_NOTIFY_TICK", 1.0, 0.05, 600),
             no_show_warning_minutes=_int(env, "ESCALE_NOTIFY_NO_SHOW_WARNING_MINUTES", 10, 1, 240),
+            public_url=public_url,
             production=production,
         )

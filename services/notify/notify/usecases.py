@@ -22,7 +22,7 @@ from typing import Callable
 
 from .adapters.store import NotifyStore
 from .adapters.transport import DeliveryFailed, Skip
-from .domain import errors, events, planning
+from .domain import calendar_conflict, errors, events, planning
 from .domain.events import NO_SHOW_WARNING, REMINDER
 from .domain.preferences import DEFAULT, Preferences, from_row
 from .domain.schedule import backoff, reminder_due
@@ -80,6 +80,26 @@ def handle_booking_event(store: NotifyStore, now: datetime, event: dict, sender:
         if plan.cancel:
             unit.cancel_scheduled(booking["id"], plan.cancel)
     return new
+
+
+def handle_calendar_conflict(store: NotifyStore, now: datetime, event: dict, chat_enabled: bool,
+                             public_url: str | None = None) -> int:
+    """Tell the cancelled side of a calendar conflict, once per event; returns
+    how many new messages. A payload it cannot use is logged and skipped."""
+    try:
+        conflict = calendar_conflict.parse(event)
+    except calendar_conflict.Malformed as exc:
+        log.warning("ignored malformed calendar.conflict", extra={
+            "event_id": event.get("event_id") if isinstance(event, dict) else None,
+            "reason": str(exc)})
+        return 0
+    if conflict.recipient is None:
+        log.info("calendar conflict: nobody to tell", extra={"event_id": conflict.event_id})
+        return 0
+    with store.unit() as unit:
+        prefs = from_row(unit.preferences_row(conflict.recipient.person_id))
+        return unit.record(calendar_conflict.deliveries(conflict, prefs, now, chat_enabled,
+                                                        public_url))
 
 
 def run_scheduled(store: NotifyStore, now: datetime, sender: planning.Sender, chat_enabled: bool,

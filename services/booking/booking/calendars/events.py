@@ -25,11 +25,15 @@ def _envelope(event_type: str, occurred_at: datetime) -> dict:
             "occurred_at": occurred_at.isoformat()}
 
 
-def conflict(occurred_at: datetime, site_id: str, resource: dict, kept: dict, cancelled: dict) -> dict:
+def conflict(occurred_at: datetime, site_id: str, resource: dict, kept: dict, cancelled: dict,
+             site: dict | None = None) -> dict:
     """``kept``/``cancelled``: ``{"side": "escale"|"calendar", "booking_id", "remote_id",
     "start", "end", "title", "person": {id, email, display_name, language} | None,
-    "organiser_email"}``."""
+    "organiser_email"}``. ``site`` (name, time zone) lets notify write the
+    times as the site's clocks show them."""
+    site = site or {}
     return {**_envelope(CALENDAR_CONFLICT, occurred_at), "site_id": site_id,
+            "site": {"id": site_id, "name": site.get("name"), "timezone": site.get("timezone")},
             "resource": {"id": resource["id"], "name": resource.get("name")},
             "kept": kept, "cancelled": cancelled}
 

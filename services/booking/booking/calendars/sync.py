@@ -483,7 +483,7 @@ class SiteRound:
     def _conflict_event(self, unit, room: dict, kept: dict, cancelled: dict) -> None:
         unit.enqueue(calendar_events.conflict(
             self.now, self.site_id, {"id": room["resource_id"], "name": room.get("resource_name")},
-            kept, cancelled))
+            kept, cancelled, site={"name": self.site.name, "timezone": self.site.timezone}))
         log.info("calendar conflict settled", extra={
             "resource_id": room["resource_id"], "kept": kept["side"], "cancelled": cancelled["side"],
             "cancelled_booking_id": cancelled.get("booking_id")})

@@ -17,6 +17,15 @@ BOOKING_ENDED = "booking.ended"
 BOOKING_EVENTS = (BOOKING_CREATED, BOOKING_UPDATED, BOOKING_CANCELLED, BOOKING_CHECKED_IN,
                   BOOKING_RELEASED, BOOKING_ENDED)
 
+# Calendar sync (booking service, same exchange): both sides booked one slot;
+# the earlier creation was kept, the other cancelled (see ``calendar_conflict``).
+CALENDAR_CONFLICT = "calendar.conflict"
+
+# Where a booking came from (``booking.source``). A meeting imported from a
+# room's calendar is already in its organiser's calendar: notify sends no
+# confirmation, invitation, reminder or no-show warning about it.
+SOURCE_CALENDAR = "calendar"
+
 # Kinds of message a person can route (preferences are per kind).
 CONFIRMATION = "confirmation"      # booking.created and booking.updated, with an invitation
 CANCELLATION = "cancellation"      # booking.cancelled, with the invitation's cancellation
@@ -44,6 +53,11 @@ def is_booking_event(event) -> bool:
         and isinstance(event.get("booking"), dict)
         and isinstance(event.get("person"), dict)
     )
+
+
+def is_from_calendar(event) -> bool:
+    return isinstance(event, dict) and isinstance(event.get("booking"), dict) \
+        and event["booking"].get("source") == SOURCE_CALENDAR
 
 
 def is_ownerless(event) -> bool:

@@ -209,6 +209,11 @@ def render(kind: str, event: dict, language: str | None = None,
     values = context(event, lang, release)
     subject = entry["subject"].format(**values)
     body = [line.format(**values) for line in entry["body"]]
-    text = "\n\n".join(body) + "\n\n-- \n" + FOOTER[lang] + "\n"
-    html = _LAYOUT.render(lang=lang, subject=subject, body=body, footer=FOOTER[lang])
+    text, html = bodies(lang, subject, body, FOOTER[lang])
     return Rendered(lang, subject, text, html, entry["chat"].format(**values))
+
+
+def bodies(lang: str, subject: str, body: list[str], footer: str) -> tuple[str, str]:
+    """The plain-text and HTML bodies of the paragraphs ``body``, in one layout."""
+    text = "\n\n".join(body) + "\n\n-- \n" + footer + "\n"
+    return text, _LAYOUT.render(lang=lang, subject=subject, body=body, footer=footer)

@@ -16,7 +16,7 @@ from email.utils import parseaddr
 from . import invitation, messages
 from .events import (
     BOOKING_CREATED, BOOKING_UPDATED, CANCELLATION, CLOSING, CONFIRMATION, IMMEDIATE,
-    NO_SHOW_WARNING, REMINDER,
+    NO_SHOW_WARNING, REMINDER, is_from_calendar,
 )
 from .preferences import Preferences
 from .schedule import first_reminder_due, no_show_warning_due
@@ -136,6 +136,12 @@ def on_event(event: dict, prefs: Preferences, now: datetime, sender: Sender,
     kind (None or 0: never released, so no warning)."""
     etype = event["type"]
     kind = IMMEDIATE.get(etype)
+    # A meeting imported from a room's calendar is in its organiser's calendar
+    # already: no confirmation or invitation (nor their cancellation; a
+    # conflict is told by ``calendar.conflict``), no reminder, no warning.
+    from_calendar = is_from_calendar(event)
+    if from_calendar and kind in (CONFIRMATION, CANCELLATION):
+        kind = None
     planned: list[Planned] = []
     if kind is not None:
         template = "update" if etype == BOOKING_UPDATED else None
@@ -143,7 +149,8 @@ def on_event(event: dict, prefs: Preferences, now: datetime, sender: Sender,
     schedule: list[tuple[str, datetime]] = []
     cancel: tuple[str, ...] = ()
     booking = event["booking"]
-    if etype in (BOOKING_CREATED, BOOKING_UPDATED) and booking.get("status") == "confirmed":
+    if (etype in (BOOKING_CREATED, BOOKING_UPDATED) and booking.get("status") == "confirmed"
+            and not from_calendar):
         start = datetime.fromisoformat(booking["start"])
         if start > now:
             timezone = (event.get("site") or {}).get("timezone")
