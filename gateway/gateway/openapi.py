@@ -244,6 +244,7 @@ ERROR_TEXT = {
     413: "Body too large",
     415: "Unsupported content type",
     422: "Invalid input (the offending `field` is named)",
+    429: "Too many requests from this credential or address (see `Retry-After`)",
     503: "A service is not running or unreachable",
     504: "A service did not answer in time",
 }
@@ -327,7 +328,7 @@ def build_document(registry: Registry, *, title: str = "Escale API",
         else:
             responses[str(op.status)] = {"description": "Success", "content": {
                 "application/json": {"schema": _schema_of(op.response)}}}
-        codes = set(op.errors)
+        codes = set(op.errors) | {429}  # every API request counts against the rate limits
         if op.auth:
             codes |= {401}
             if op.action is not None:
@@ -344,7 +345,7 @@ def build_document(registry: Registry, *, title: str = "Escale API",
                 "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
         operation["responses"] = responses
         if op.auth:
-            operation["security"] = [{"bearer": []}]
+            operation["security"] = [{"bearer": []}, {"session": []}]
         else:
             operation["security"] = []
         item[op.method.lower()] = operation
@@ -356,7 +357,10 @@ def build_document(registry: Registry, *, title: str = "Escale API",
             "version": version,
             "description": (
                 "Escale flex-office booking API. Authenticate with "
-                "`Authorization: Bearer esc_...` (`escale token create`). Errors are "
+                "`Authorization: Bearer esc_...` (`escale token create`), or, from the "
+                "web app, with the `escale_session` cookie set at sign-in (`/auth/login`); "
+                "state-changing requests made with the cookie carry `X-CSRF-Token` "
+                "(the `escale_csrf` cookie, or `csrf_token` of `GET /me`). Errors are "
                 '`{"error": code, "message": ..., ...details}`; messages follow '
                 "`Accept-Language` (French by default, English)."
             ),
@@ -365,10 +369,12 @@ def build_document(registry: Registry, *, title: str = "Escale API",
         "paths": paths,
         "components": {
             "schemas": components,
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
-                                           "bearerFormat": "esc_<43 characters>"}},
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "esc_<43 characters>"},
+                "session": {"type": "apiKey", "in": "cookie", "name": "escale_session"},
+            },
         },
-        "security": [{"bearer": []}],
+        "security": [{"bearer": []}, {"session": []}],
         "tags": _unique_tags(registry),
     }
 

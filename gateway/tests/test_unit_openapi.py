@@ -49,6 +49,7 @@ def test_operations_are_described(app_and_document):
     for path, item in document["paths"].items():
         for method, op in item.items():
             assert op["summary"], (method, path)
+            assert "429" in op["responses"], (method, path)  # rate limits apply everywhere
             if path.startswith("/display/pairings"):  # a display without a token yet
                 assert op["security"] == [], (method, path)
                 continue
@@ -56,7 +57,7 @@ def test_operations_are_described(app_and_document):
             if path.startswith("/bots/"):  # signed by the chat platform, not a bearer token
                 assert op["security"] == [], (method, path)
                 continue
-            assert op["security"] == [{"bearer": []}]
+            assert op["security"] == [{"bearer": []}, {"session": []}]
             if "{id}" in path:
                 assert "404" in op["responses"]
 
