@@ -7,7 +7,8 @@ Every error response has the same shape::
 ``details`` are ``field`` for bad input, ``conflict`` for 409s, ``errors``
 for CSV imports. Domain errors of the booking service arrive as nameko
 remote errors (``exc_path`` under ``booking.domain.errors.``, ``exc_args =
-[code, message, details]``) and keep their code and message. Anything
+[code, message, details]``) and keep their code and message (a blank
+message becomes the catalogue's sentence for the code, ``i18n``). Anything
 unexpected becomes a 500 ``internal_error`` whose detail goes to the log
 only: never a stack trace in a response.
 """
@@ -125,8 +126,9 @@ def error_response(status: int, code: str, message: str, details: dict | None = 
                              dumps=functools.partial(json.dumps, ensure_ascii=False))
 
 
-def domain_error(exc: RemoteError) -> tuple[int, str, str, dict] | None:
-    """(status, code, message, details) of a booking domain error, else None."""
+def domain_error(exc: RemoteError, language: str = i18n.DEFAULT_LANGUAGE,
+                 ) -> tuple[int, str, str, dict] | None:
+    """(status, code, message, details) of a services' domain error, else None."""
     if not (exc.exc_path or "").startswith(DOMAIN_ERROR_PREFIX):
         return None
     args = exc.exc_args
@@ -146,7 +148,9 @@ def domain_error(exc: RemoteError) -> tuple[int, str, str, dict] | None:
     if status is None or status >= 500:
         log.warning("unmapped domain error code", extra={"code": code, "exc_path": exc.exc_path})
         status = UNKNOWN_DOMAIN_STATUS
-    return status, code, args[1], details
+    # A service's own message says more; without one, the catalogue's.
+    message = args[1] if args[1].strip() else i18n.error_message(code, language)
+    return status, code, message, details
 
 
 _HTTP_CODES = {
@@ -191,7 +195,7 @@ async def error_middleware(request: web.Request, handler):
     except RemoteError as exc:
         if exc.exc_path in STORE_UNAVAILABLE_PATHS:
             return _unavailable(request, ServiceUnavailable(exc.service, f"store unreachable ({exc.exc_type})"))
-        mapped = domain_error(exc)
+        mapped = domain_error(exc, language_of(request))
         if mapped is None:
             log.error(
                 "remote error",

@@ -338,6 +338,54 @@ MESSAGES: dict[str, dict[str, str]] = {
     # occupancy report (routes/reports.py)
     "report_period": {"fr": "La période va de 1 à 366 jours, « to » après « from ».",
                       "en": "The period is 1 to 366 days long, 'to' after 'from'."},
+    # Domain error codes of the booking, presence and notify services (their
+    # own message says more and passes through; ``error_message`` gives these
+    # when a service sends none). Every code a service raises has one here,
+    # in both languages, and a status in errors.STATUS
+    # (tests/test_unit_error_catalogue.py).
+    "error.not_found": {"fr": "Élément introuvable.", "en": "Not found."},
+    "error.forbidden": {"fr": "Vous n'avez pas le droit de faire cela.",
+                        "en": "You are not allowed to do this."},
+    "error.invalid": {"fr": "Requête invalide : vérifiez le champ indiqué.",
+                      "en": "Invalid request: check the field named."},
+    "error.import_rejected": {"fr": "Le fichier contient des erreurs : rien n'a été importé.",
+                              "en": "The file has errors: nothing was imported."},
+    "error.idempotency_key_reused": {
+        "fr": "Cette clé d'idempotence a déjà servi pour une autre requête.",
+        "en": "This idempotency key was already used for another request."},
+    "error.rule_violation": {"fr": "Cette réservation enfreint une règle du site.",
+                             "en": "This booking breaks one of the site's rules."},
+    "error.too_far_ahead": {"fr": "Trop loin à l'avance : le site ne prend pas encore de "
+                                  "réservation pour cette date.",
+                            "en": "Too far ahead: the site does not take bookings for this date "
+                                  "yet."},
+    "error.in_the_past": {"fr": "Ce créneau est déjà passé.", "en": "This time is already over."},
+    "error.too_long": {"fr": "Réservation plus longue que les règles du site ne le permettent.",
+                       "en": "This booking is longer than the site's rules allow."},
+    "error.outside_opening_hours": {"fr": "En dehors des heures d'ouverture du site.",
+                                    "en": "Outside the site's opening hours."},
+    "error.site_closed": {"fr": "Le site est fermé ce jour-là.", "en": "The site is closed that day."},
+    "error.public_holiday": {"fr": "Ce jour est férié : le site est fermé.",
+                             "en": "That day is a public holiday: the site is closed."},
+    "error.recurrence_too_long": {"fr": "Cette série de réservations est trop longue.",
+                                  "en": "This booking series is too long."},
+    "error.restricted_resource": {"fr": "Cette ressource est réservée à certaines équipes.",
+                                  "en": "This resource is kept for some teams."},
+    "error.check_in_not_open": {"fr": "L'enregistrement n'est pas encore ouvert pour cette "
+                                      "réservation.",
+                                "en": "Check-in is not open yet for this booking."},
+    "error.conflict": {"fr": "Conflit avec l'état actuel : rechargez et réessayez.",
+                       "en": "This conflicts with the current state: reload and try again."},
+    "error.resource_already_booked": {"fr": "Cette ressource est déjà réservée sur ce créneau.",
+                                      "en": "This resource is already booked for this time."},
+    "error.person_already_has_desk": {"fr": "Cette personne a déjà un bureau sur ce créneau.",
+                                      "en": "This person already has a desk for this time."},
+    "error.invalid_state": {"fr": "Impossible dans l'état actuel (déjà en cours, déjà terminé ou "
+                                  "pas encore configuré).",
+                            "en": "Not possible in the current state (already under way, already "
+                                  "over, or not set up yet)."},
+    "error.not_empty": {"fr": "Cet élément en contient encore d'autres : videz-le d'abord.",
+                        "en": "This still holds other items: empty it first."},
 }
 
 
@@ -361,6 +409,12 @@ def pick_language(accept_language: str | None) -> str:
         if lang in LANGUAGES and q > best_q:
             best, best_q = lang, q
     return best
+
+
+def error_message(code: str, language: str = DEFAULT_LANGUAGE) -> str:
+    """The catalogue's sentence for a domain error ``code`` (a generic one if unknown)."""
+    key = f"error.{code}"
+    return message(key if key in MESSAGES else "bad_request", language)
 
 
 def message(key: str, language: str = DEFAULT_LANGUAGE, **params) -> str:
