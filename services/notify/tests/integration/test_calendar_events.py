@@ -17,6 +17,7 @@ from datetime import datetime, timedelta, timezone
 
 import psycopg
 import pytest
+from booking.calendars import events as calendar_events
 
 from .test_mail import _event, parts, publish
 
@@ -24,8 +25,9 @@ pytestmark = pytest.mark.integration
 
 
 def conflict(place, person_index=None, language="fr", organiser_email=None):
-    """A ``calendar.conflict`` as the booking service publishes it: an
-    Escale booking lost to an earlier meeting of the room's calendar."""
+    """A ``calendar.conflict`` built by the booking service's own event
+    module: an Escale booking lost to an earlier meeting of the room's
+    calendar."""
     start = (datetime.now(timezone.utc) + timedelta(days=3)).replace(
         hour=9, minute=0, second=0, microsecond=0)
     person = None
@@ -34,18 +36,15 @@ def conflict(place, person_index=None, language="fr", organiser_email=None):
                   "display_name": "Agent Test", "language": language}
         organiser_email = place.emails[person_index]
     side = {"start": start.isoformat(), "end": (start + timedelta(hours=1)).isoformat()}
-    return {
-        "v": 1, "event_id": str(uuid.uuid4()), "type": "calendar.conflict",
-        "occurred_at": datetime.now(timezone.utc).isoformat(), "site_id": place.site_id,
-        "site": {"id": place.site_id, "name": "Site test", "timezone": "UTC"},
-        "resource": {"id": place.rooms[0], "name": "Salle 0"},
-        "kept": {"side": "calendar", "booking_id": str(uuid.uuid4()), "remote_id": "r-1",
-                 "title": "Comité", "organiser_email": "someone@elsewhere.fr", "person": None,
-                 **side},
-        "cancelled": {"side": "escale", "booking_id": str(uuid.uuid4()), "remote_id": None,
-                      "title": "Point équipe", "organiser_email": organiser_email,
-                      "person": person, **side},
-    }
+    return calendar_events.conflict(
+        datetime.now(timezone.utc), place.site_id, {"id": place.rooms[0], "name": "Salle 0"},
+        kept={"side": "calendar", "booking_id": str(uuid.uuid4()), "remote_id": "r-1",
+              "title": "Comité", "organiser_email": "someone@elsewhere.fr", "person": None,
+              **side},
+        cancelled={"side": "escale", "booking_id": str(uuid.uuid4()), "remote_id": None,
+                   "title": "Point équipe", "organiser_email": organiser_email,
+                   "person": person, **side},
+        site={"name": "Site test", "timezone": "UTC"})
 
 
 def ledger(notify_db_url, event_id):
