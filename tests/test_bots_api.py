@@ -170,6 +170,9 @@ def test_notification_preferences_and_dead_letters_through_the_gateway(bot_gatew
         assert changed.json()["channels"]["reminder"] == ["chat"]
         assert changed.json()["channels"]["released"] == []
         assert changed.json()["channels"]["confirmation"] == ["email"]
+        unchanged = api.patch("/me/notification-preferences", headers=agent, json={"channels": None})
+        assert unchanged.status_code == 200, unchanged.text
+        assert unchanged.json()["channels"]["reminder"] == ["chat"]
         bad = api.patch("/me/notification-preferences", headers=agent,
                         json={"channels": {"reminder": ["sms"]}})
         assert bad.status_code == 422

@@ -9,8 +9,10 @@ Every response carries:
   names the origins allowed to frame it (a digital-signage player, an
   intranet portal);
 * ``X-Frame-Options: DENY`` (older browsers) on the same terms;
-* ``X-Content-Type-Options: nosniff``, ``Referrer-Policy: no-referrer`` (an
-  OpenID callback URL never leaks its code), ``Cross-Origin-Opener-Policy``
+* ``X-Content-Type-Options: nosniff``, ``Referrer-Policy: same-origin`` (an
+  OpenID callback URL never leaks its code to another site; ``no-referrer``
+  would also make browsers send ``Origin: null`` on the gateway's own form
+  posts, which the sign-in form must tell from other sites'), ``Cross-Origin-Opener-Policy``
   and a ``Permissions-Policy`` that turns off camera, microphone and
   geolocation;
 * ``Strict-Transport-Security`` in production or over https.
@@ -84,7 +86,7 @@ def _headers(request: web.Request, headers, settings) -> None:
         headers.setdefault("X-Frame-Options", "DENY")
     headers["Content-Security-Policy"] = csp
     headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "no-referrer")
+    headers.setdefault("Referrer-Policy", "same-origin")
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
     headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
     if settings.production or request.scheme == "https":

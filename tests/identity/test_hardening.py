@@ -40,7 +40,7 @@ def from_address() -> dict:
 
 def assert_hardened(response: httpx.Response) -> None:
     assert response.headers["X-Content-Type-Options"] == "nosniff"
-    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.headers["Referrer-Policy"] == "same-origin"
     csp = response.headers["Content-Security-Policy"]
     script = next((d for d in csp.split(";") if d.strip().startswith("script-src")), "")
     assert "unsafe-inline" not in script and "unsafe-eval" not in script

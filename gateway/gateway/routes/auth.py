@@ -151,8 +151,13 @@ def _same_origin_post(request: web.Request) -> bool:
     """A form post from this gateway's own pages (or from no browser page at all).
 
     Login CSRF: another site must not sign a visitor in under an account of
-    its choosing. Browsers send Origin on every cross-origin POST.
+    its choosing. Browsers send Origin on every cross-origin POST, and modern
+    ones say where a request comes from in ``Sec-Fetch-Site`` (which a page
+    cannot forge).
     """
+    fetch_site = request.headers.get("Sec-Fetch-Site")
+    if fetch_site is not None:
+        return fetch_site in ("same-origin", "none")
     origin = request.headers.get("Origin")
     if origin is None:
         return True

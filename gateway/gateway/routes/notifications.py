@@ -126,7 +126,9 @@ async def get_my_preferences(call: Call):
            tag=TAG, action=Action.NOTIFY_PREFERENCES, body=PreferencesBody, response=Preferences)
 async def set_my_preferences(call: Call):
     data = call.body.model_dump(mode="json", exclude_unset=True)
-    if "channels" in data:
+    if data.get("channels") is None:
+        data.pop("channels", None)  # "channels": null changes no channel
+    else:
         data["channels"] = {k: v for k, v in data["channels"].items() if v is not None}
     return ok(await notify(call, "set_preferences", actor=call.actor.for_rpc(), preferences=data))
 
