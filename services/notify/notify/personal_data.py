@@ -14,7 +14,9 @@ finished messages and reminders older than the notification-log period
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, time, timezone
+from datetime import datetime, timezone
+
+from escale_common.jsonable import plain
 
 from .domain import errors
 
@@ -36,23 +38,11 @@ def check_access(actor, person_id) -> str:
     raise errors.Forbidden("You may only export or erase your own data.")
 
 
-def _plain(value):
-    if isinstance(value, (datetime, date, time)):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return value
-    return str(value)
-
-
 def export_person(store, person_id: str) -> dict:
     pid = _pid(person_id)
     with store.unit() as unit:
         q = lambda sql, *p: unit.conn.execute(sql, (pid, *p)).fetchall()  # noqa: E731
-        return _plain({
+        return plain({
             "preferences": q("SELECT channels, reminder, quiet_start, quiet_end, timezone, updated_at "
                              "FROM preference WHERE person_id = %s"),
             "chat_identities": q("SELECT platform, external_id, handle, created_at FROM chat_identity "

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from escale_common.jsonable import plain
+
 from .domain import errors, events
 from .domain.access import Actor
 from .domain.model import parse_uuid
@@ -36,24 +38,12 @@ def check_access(actor: Actor, person_id) -> str:
     raise errors.Forbidden("only_yourself")
 
 
-def _plain(value):
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return value
-    return str(value)
-
-
 def export_person(ports, person_id: str) -> dict:
     pid = parse_uuid(person_id, "person_id")
     with ports.store.unit() as unit:
         q = lambda sql: unit.conn.execute(sql, (pid,)).fetchall()  # noqa: E731
         state = q("SELECT visibility, updated_at FROM person_state WHERE person_id = %s")
-        return _plain({
+        return plain({
             "privacy": {"visibility": state[0]["visibility"] if state else "everyone"},
             "day_plans": q("SELECT day, slot, status, site_id, updated_at FROM plan_day "
                            "WHERE person_id = %s ORDER BY day, slot"),

@@ -10,12 +10,14 @@ into the domain's named conflicts.
 from __future__ import annotations
 
 from contextlib import contextmanager
-from datetime import date, datetime, time
+from datetime import datetime
 from typing import Iterator
 
 import psycopg
 from psycopg.types.json import Jsonb
 from psycopg.types.range import Range
+
+from escale_common.jsonable import plain
 
 from ..domain import errors
 from ..domain.availability import Occupation
@@ -51,19 +53,6 @@ PERSON_COLUMNS = (
     "p.id, p.email, p.display_name, p.given_name, p.family_name, p.department, p.job_title, "
     "p.phone_extension, p.language"
 )
-
-
-def plain(value):
-    """JSON-ready value: ids as strings, times as ISO 8601."""
-    if isinstance(value, (datetime, date, time)):
-        return value.isoformat()
-    if isinstance(value, (list, tuple)):
-        return [plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return value
-    return str(value)
 
 
 def booking_dict(row: dict) -> dict:
