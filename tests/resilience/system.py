@@ -1,21 +1,28 @@
 """A small Escale install for fault injection: two processes of each kind,
 a steady booking load from a client thread, and what the stores say after.
 
-The install has its own RabbitMQ vhost and databases, declared the way an
-operator does it (``escale broker setup``), so a test may kill and restart
-its processes freely; only the broker restart touches the shared server.
+The install has its own RabbitMQ node (a second ``rabbitmq-server`` on free
+ports, started in seconds) and its own databases, its queues declared the
+way an operator does it (``escale broker setup``), so a test may kill and
+restart its processes, and its broker, without disturbing anyone else's
+tests on this machine.
 """
 
 from __future__ import annotations
 
 import os
+import pwd
+import shutil
+import signal
 import subprocess
+import tempfile
 import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from pathlib import Path
 from urllib.parse import quote
 
 import httpx
@@ -25,7 +32,7 @@ from kombu import Connection
 from tests.support.data import Place, make_place
 from tests.support.presence import presence_process
 from tests.support.processes import BIN, ROOT, Process, booking_process, gateway_process
-from tests.support.servers import AMQP_BASE, REDIS_URL, _rabbitmqctl, create_database, drop_database
+from tests.support.servers import AMQP_BASE, REDIS_URL, _rabbitmqctl, create_database, drop_database, free_port
 
 # Lower than the default (100), so a message that keeps failing reaches the
 # dead-letter queue in seconds, yet above the redeliveries a crash and a few
@@ -74,6 +81,79 @@ def restarted(process: Process, timeout: float = 90) -> Process:
     again = Process(process.name, process.argv, process.env, process.health_url)
     again.url = getattr(process, "url", None)
     return again.start(timeout)
+
+
+class PrivateRabbit:
+    """A RabbitMQ node of the test's own, with no plugins, on free ports.
+
+    Run as the ``rabbitmq`` user when we are root (the Debian package's
+    layout: its Erlang cookie, which ``rabbitmqctl`` needs, is in that
+    user's home)."""
+
+    def __init__(self):
+        server = Path("/usr/lib/rabbitmq/bin/rabbitmq-server")
+        self.server = str(server) if server.exists() else shutil.which("rabbitmq-server")
+        ctl = Path("/usr/lib/rabbitmq/bin/rabbitmqctl")
+        self.ctl_path = str(ctl) if ctl.exists() else shutil.which("rabbitmqctl")
+        if not self.server or not self.ctl_path:
+            raise RuntimeError("rabbitmq-server not found (Debian package rabbitmq-server)")
+        self.port, self.dist_port = free_port(), free_port()
+        self.node = f"escale{self.port}@localhost"
+        self.dir = Path(tempfile.mkdtemp(prefix="escale-rmq-"))
+        (self.dir / "enabled_plugins").write_text("[].\n")
+        self.as_user: list[str] = []
+        self.home = os.environ.get("HOME", "/root")
+        if os.geteuid() == 0:
+            try:
+                user = pwd.getpwnam("rabbitmq")
+            except KeyError:
+                user = None
+            if user is not None:
+                self.as_user = ["runuser", "-u", "rabbitmq", "--"]
+                self.home = user.pw_dir
+                for path in (self.dir, self.dir / "enabled_plugins"):
+                    shutil.chown(path, "rabbitmq", "rabbitmq")
+        self.amqp_uri = f"amqp://guest:guest@127.0.0.1:{self.port}/"
+        self.proc: subprocess.Popen | None = None
+
+    def _env(self) -> list[str]:
+        return ["env", f"HOME={self.home}", f"RABBITMQ_NODENAME={self.node}",
+                "RABBITMQ_NODE_IP_ADDRESS=127.0.0.1", f"RABBITMQ_NODE_PORT={self.port}",
+                f"RABBITMQ_DIST_PORT={self.dist_port}", f"RABBITMQ_MNESIA_BASE={self.dir}/mnesia",
+                f"RABBITMQ_LOG_BASE={self.dir}/log", f"RABBITMQ_ENABLED_PLUGINS_FILE={self.dir}/enabled_plugins",
+                f"RABBITMQ_PID_FILE={self.dir}/pid", f"RABBITMQ_CONFIG_FILE={self.dir}/rabbitmq"]
+
+    def ctl(self, *args: str, timeout: float = 120) -> None:
+        subprocess.run([*self.as_user, *self._env(), self.ctl_path, "-n", self.node, *args],
+                       check=True, capture_output=True, timeout=timeout, cwd="/tmp")
+
+    def start(self) -> "PrivateRabbit":
+        self.proc = subprocess.Popen([*self.as_user, *self._env(), self.server], cwd="/tmp",
+                                     stdout=open(self.dir / "stdout.log", "ab"), stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+        try:
+            self.ctl("wait", str(self.dir / "pid"), "--timeout", "90")
+        except subprocess.CalledProcessError as exc:
+            log = (self.dir / "stdout.log").read_text(errors="replace")[-2000:]
+            self.stop()
+            raise RuntimeError(f"private RabbitMQ did not start: {exc.stderr!r}\n{log}") from exc
+        return self
+
+    def stop_app(self) -> None:
+        self.ctl("stop_app")
+
+    def start_app(self) -> None:
+        self.ctl("start_app")
+
+    def stop(self) -> None:
+        try:
+            self.ctl("stop", timeout=60)
+        except (subprocess.CalledProcessError, subprocess.TimeoutExpired):
+            pass
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(10)
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 @dataclass
@@ -153,12 +233,16 @@ class Load:
 
 class System:
     """Booking, presence and gateway processes (``replicas`` of each) on their
-    own vhost and databases."""
+    own RabbitMQ node and databases."""
 
     def __init__(self, replicas: int = 2):
         self.tag = uuid.uuid4().hex[:8]
         self.replicas = replicas
-        self.vhost, self.amqp_uri = new_vhost(self.tag)
+        try:
+            self.rabbit = PrivateRabbit().start()
+        except RuntimeError:  # a free port taken in between: once more, on others
+            self.rabbit = PrivateRabbit().start()
+        self.amqp_uri = self.rabbit.amqp_uri
         self.db_names = {k: f"escale_res_{self.tag}_{k}" for k in ("booking", "presence", "gateway")}
         self.urls: dict[str, str] = {}
         self.redis_prefix = f"escale-res-{self.tag}:presence:"
@@ -198,10 +282,7 @@ class System:
             list(pool.map(lambda process: process.stop(), self.processes))
         for name in self.db_names.values():
             drop_database(name)
-        try:
-            _rabbitmqctl("delete_vhost", self.vhost)
-        except subprocess.CalledProcessError:
-            pass
+        self.rabbit.stop()
         import redis
 
         from tests.support.presence import delete_prefix
