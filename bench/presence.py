@@ -52,6 +52,8 @@ from tests.support.presence import delete_prefix, presence_process  # noqa: E402
 from tests.support.processes import booking_process, gateway_process  # noqa: E402
 from tests.support.servers import AMQP_BASE, REDIS_URL, create_database, drop_database  # noqa: E402
 
+from bench.loadgen import open_loop  # noqa: E402
+
 PARIS = ZoneInfo("Europe/Paris")
 DEPARTMENTS = ("Finances", "Culture", "DSI", "RH", "Urbanisme", "Voirie", "Action sociale",
                "Éducation", "Sports", "État civil")
@@ -153,42 +155,15 @@ def build_organisation(booking_db: str, presence_db: str, people: int, desks_per
 # --- measurements --------------------------------------------------------------------------
 
 
-async def where_is_open_loop(url: str, tokens: list[str], subjects: list[str], rate: int, seconds: float,
-                             path_suffix: str = "", path: str | None = None):
-    """Requests at a fixed arrival rate; latency from each request's start."""
-    latencies, errors = [], []
-    rng = random.Random(7)
-    connector = aiohttp.TCPConnector(limit=256)
-    async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=30)) as session:
-        async def one(token, subject):
-            started = time.perf_counter()
-            try:
-                async with session.get(f"{url}/api/v1{path}" if path else
-                                       f"{url}/api/v1/presence/{subject}{path_suffix}",
-                                       headers={"Authorization": f"Bearer {token}"}) as answer:
-                    await answer.read()
-                    status = answer.status
-            except Exception as exc:  # noqa: BLE001 - counted as a failure
-                errors.append(type(exc).__name__)
-                return
-            latencies.append((time.perf_counter() - started) * 1000)
-            if status != 200:
-                errors.append(status)
-
-        tasks = []
-        total = int(rate * seconds)
-        begin = time.perf_counter()
-        tick = 0.005  # launch in 5 ms slices
-        sent = 0
-        while sent < total:
-            due = min(total, int((time.perf_counter() - begin) * rate) + 1)
-            for _ in range(due - sent):
-                tasks.append(asyncio.create_task(one(rng.choice(tokens), rng.choice(subjects))))
-            sent = due
-            await asyncio.sleep(tick)
-        await asyncio.gather(*tasks)
-        elapsed = time.perf_counter() - begin
-    return len(latencies) / elapsed, percentiles(latencies), errors
+def where_is_open_loop(url: str, tokens: list[str], subjects: list[str], rate: int, seconds: float,
+                       path_suffix: str = "", path: str | None = None, cpu: int | None = None):
+    """Requests at a fixed arrival rate from the lean generator (a process of
+    its own); latency from the moment each request was due."""
+    paths = [f"/api/v1{path}"] if path else [f"/api/v1/presence/{s}{path_suffix}" for s in subjects]
+    headers = [{"Authorization": f"Bearer {t}"} for t in tokens]
+    result = open_loop(url, paths, headers, rate, seconds, cpu=cpu)
+    errors = result.errors + [s for s, n in result.statuses.items() if s != 200 for _ in range(n)]
+    return result.achieved_rate, percentiles(result.latencies_ms), errors
 
 
 async def closed_loop(url: str, token: str, path: str, params: dict, n: int, clients: int):
@@ -280,6 +255,9 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=3600)
     parser.add_argument("--desks", type=int, default=600, help="desks per site (two sites)")
     parser.add_argument("--askers", type=int, default=200)
+    parser.add_argument("--pin", action="store_true",
+                        help="gateway on the first core, load generator on the last "
+                             "(default: the scheduler places them)")
     args = parser.parse_args()
 
     run = uuid.uuid4().hex[:8]
@@ -308,6 +286,12 @@ def main() -> None:
         gw = gateway_process(amqp_uri, urls["gateway"], ESCALE_REDIS_URL=REDIS_URL,
                              ESCALE_PRESENCE_REDIS_PREFIX=prefix).start()
         processes.append(gw)
+        cores = sorted(os.sched_getaffinity(0))
+        load_cpu = None
+        if args.pin and len(cores) >= 2:
+            # One core for the gateway, one for whoever asks: what "2 cores" means.
+            os.sched_setaffinity(gw.proc.pid, {cores[0]})
+            load_cpu = cores[-1]
         check = httpx.get(f"{gw.url}/api/v1/presence/{people[0]}", headers={"Authorization": f"Bearer {tokens[1]}"})
         check.raise_for_status()
         assert check.json()["presence"]["status"] == "on_site", check.text
@@ -322,7 +306,7 @@ def main() -> None:
         route = "/api/v1/presence/{person}"
         buckets_before = server_buckets(gw.url, route)
         cpu = cpu_seconds(gw.proc.pid)
-        rate, where, errors = asyncio.run(where_is_open_loop(gw.url, tokens, people, args.rate, args.seconds))
+        rate, where, errors = where_is_open_loop(gw.url, tokens, people, args.rate, args.seconds, cpu=load_cpu)
         where_cpu = (cpu_seconds(gw.proc.pid) - cpu) / (args.rate * args.seconds) * 1000
         buckets = {k: v - buckets_before.get(k, 0) for k, v in server_buckets(gw.url, route).items()}
         inside = {le: buckets.get(le, 0) / max(1, buckets.get("+Inf", 1)) for le in ("0.002", "0.005", "0.01")}
@@ -332,18 +316,21 @@ def main() -> None:
         # The same arrival rate on an authenticated route answered from memory
         # without presence (the catalogue cache): what the gateway itself costs.
         cpu = cpu_seconds(gw.proc.pid)
-        base_rate, base, base_errors = asyncio.run(where_is_open_loop(
-            gw.url, tokens, people, args.rate, 5, path="/sites"))
+        base_rate, base, base_errors = where_is_open_loop(
+            gw.url, tokens, people, args.rate, 5, path="/sites", cpu=load_cpu)
         base_cpu = (cpu_seconds(gw.proc.pid) - cpu) / (args.rate * 5) * 1000
         now = datetime.now(timezone.utc).isoformat()
-        rpc_rate, rpc, rpc_errors = asyncio.run(where_is_open_loop(
-            gw.url, tokens, people, 200, 5, path_suffix=f"?at={quote(now)}"))
+        rpc_rate, rpc, rpc_errors = where_is_open_loop(
+            gw.url, tokens, people, 200, 5, path_suffix=f"?at={quote(now)}", cpu=load_cpu)
         roster, roster_bytes, roster_people = asyncio.run(closed_loop(
             gw.url, tokens[0], "/presence", {"site": sites[0], "date": today.isoformat()}, 300, 2))
         team_roster, _, team_people = asyncio.run(closed_loop(
             gw.url, tokens[0], "/presence", {"site": sites[0], "date": today.isoformat(), "team": teams[0]}, 300, 2))
 
         print(f"# load average before the run: {load[0]:.2f} (other processes share these 2 cores)")
+        print(f"# load generator: bench/loadgen.py, open loop, 64 keep-alive connections, own process; "
+              + (f"gateway pinned to core {cores[0]}, generator to core {load_cpu}" if load_cpu is not None
+                 else "not pinned"))
         print(f"# presence benchmark ({args.people} people, {len(teams)} teams, 2 sites of {args.desks} desks, "
               f"1000 desk bookings today; 1 booking, 1 presence, 1 gateway process; 2 cores)")
         print(f"set-up {setup:.1f}s; presence start + read model of {8} days built in {build:.1f}s")
