@@ -16,6 +16,7 @@ from .domain import errors, events
 from .domain.access import Actor, require_manager
 from .domain.model import RESOURCE_KINDS
 from .domain.places import PARENT, validate
+from .domain.messages import msg
 
 
 def list_sites(store: BookingStore) -> list[dict]:
@@ -30,7 +31,7 @@ def site_tree(store: BookingStore, site_id: str) -> dict:
 
 def list_resources(store: BookingStore, site_id=None, floor_id=None, zone_id=None, kind=None):
     if kind is not None and kind not in RESOURCE_KINDS:
-        raise errors.Invalid("kind must be desk, room or equipment.", field="kind")
+        raise errors.Invalid("kind_must_be_desk_room_or", field="kind")
     with store.unit() as unit:
         return unit.resources(site_id, floor_id, zone_id, kind)  # already JSON-ready
 
@@ -63,7 +64,7 @@ def update_entity(store: BookingStore, now: datetime, actor: Actor, entity: str,
         if parent and parent in cleaned:
             require_manager(actor, places.site_of(unit, _parent_entity(entity), cleaned[parent]))
         if entity == "site" and actor.role != "admin" and set(cleaned) & {"code"}:
-            raise errors.Forbidden("Only an administrator may change a site's code.")
+            raise errors.Forbidden("only_an_administrator_may_change_a")
         updated = places.update(unit, entity, entity_id, cleaned)
         _changed(unit, now, entity, "updated", entity_id, updated)
         return updated
@@ -71,7 +72,7 @@ def update_entity(store: BookingStore, now: datetime, actor: Actor, entity: str,
 
 def delete_entity(store: BookingStore, now: datetime, actor: Actor, entity: str, entity_id: str) -> dict:
     if entity not in PARENT and entity != "site":
-        raise errors.NotFound(f"Unknown kind of place {entity!r}.", field="entity")
+        raise errors.NotFound(msg("unknown_kind_of_place_entity", entity=entity), field="entity")
     entity_id = _id(entity_id, entity)
     with store.unit() as unit:
         require_manager(actor, places.site_of(unit, entity, entity_id) if entity != "site" else None)
@@ -90,7 +91,7 @@ def _id(value, entity) -> str:
     try:
         return str(uuid.UUID(str(value)))
     except ValueError:
-        raise errors.NotFound(f"No such {entity}.", field=f"{entity}_id") from None
+        raise errors.NotFound(msg("no_such_entity", entity=entity), field=f"{entity}_id") from None
 
 
 def get_rules(store: BookingStore, site_id: str) -> dict:
@@ -101,9 +102,9 @@ def get_rules(store: BookingStore, site_id: str) -> dict:
 
 def set_rules(store: BookingStore, actor: Actor, site_id: str, resource_kind: str, rules) -> dict:
     if resource_kind not in RESOURCE_KINDS:
-        raise errors.Invalid("resource_kind must be desk, room or equipment.", field="resource_kind")
+        raise errors.Invalid("resource_kind_must_be_desk_room", field="resource_kind")
     if not isinstance(rules, dict):
-        raise errors.Invalid("rules must be an object.", field="rules")
+        raise errors.Invalid("rules_must_be_an_object", field="rules")
     with store.unit() as unit:
         sid = str(unit.site_row(site_id)["id"])
         require_manager(actor, sid)
@@ -119,9 +120,9 @@ def _fold(text: str) -> str:
 
 def search_people(store: BookingStore, q: str, limit: int = 20) -> list[dict]:
     if not isinstance(q, str) or not q.strip() or len(q) > 100:
-        raise errors.Invalid("q must be a text of 1 to 100 characters.", field="q")
+        raise errors.Invalid("q_must_be_a_text_of", field="q")
     if not isinstance(limit, int) or not 1 <= limit <= 50:
-        raise errors.Invalid("limit must be from 1 to 50.", field="limit")
+        raise errors.Invalid("limit_must_be_from_1_to_2", field="limit")
     words = [w for w in _fold(q).replace("-", " ").split() if w][:5]
     with store.unit() as unit:
         return unit.search_people(words, limit)
@@ -134,7 +135,7 @@ def get_person(store: BookingStore, person_id: str) -> dict:
 
 def get_person_by_email(store: BookingStore, email: str) -> dict:
     if not isinstance(email, str) or "@" not in email:
-        raise errors.Invalid("email is not an email address.", field="email")
+        raise errors.Invalid("email_is_not_an_email_address", field="email")
     with store.unit() as unit:
         return unit.person_by_email(email)
 
@@ -145,7 +146,7 @@ def import_csv(store: BookingStore, actor: Actor, what: str, csv_text: str) -> d
 
     require_manager(actor, None)
     if not isinstance(csv_text, str):
-        raise errors.Invalid("The file must be text.", field="file")
+        raise errors.Invalid("the_file_must_be_text", field="file")
     apply = {"resources": importer.import_resources, "people": importer.import_people}[what]
     with store.unit() as unit:
         return apply(unit.conn, csv_text)

@@ -15,6 +15,7 @@ from prometheus_client import Counter, Gauge
 from .adapters.db import open_pool
 from .adapters.relay import OutboxRelay
 from .adapters.store import BookingStore
+from .domain import messages
 from .settings import Settings
 
 OUTBOX_PUBLISHED = Counter("escale_booking_outbox_published_total", "Events published by the relay")
@@ -89,3 +90,23 @@ class Clock(DependencyProvider):
 
     def get_dependency(self, worker_ctx):
         return lambda: datetime.now(timezone.utc)
+
+
+class CallerLanguage(DependencyProvider):
+    """Makes the caller's language (nameko's ``language`` context data, sent
+    by the gateway from ``Accept-Language``) current for the worker, so the
+    domain errors it raises are worded in it; French when none is given."""
+
+    def worker_setup(self, worker_ctx):
+        self._tokens[worker_ctx] = messages.speaking(worker_ctx.data.get("language"))
+
+    def worker_teardown(self, worker_ctx):
+        token = self._tokens.pop(worker_ctx, None)
+        if token is not None:
+            messages.reset(token)
+
+    def setup(self):
+        self._tokens = {}
+
+    def get_dependency(self, worker_ctx):
+        return messages.current_language

@@ -17,6 +17,7 @@ from .adapters.store import BookingStore
 from .domain import errors
 from .domain.access import Actor
 from .domain.model import parse_instant
+from .domain.messages import msg
 
 CHANNELS = ("phone", "softphone", "video", "chat", "email")
 MAX_IDS = 500
@@ -30,13 +31,13 @@ def _uuid(value, field: str) -> str:
 
 
 def _invalid(field: str):
-    raise errors.Invalid(f"{field} must be an id.", field=field)
+    raise errors.Invalid(msg("field_must_be_an_id", field=field), field=field)
 
 
 def export_people(store: BookingStore, after=None, limit=1000, updated_since=None,
                   person_ids=None) -> dict:
     if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= 5000:
-        raise errors.Invalid("limit must be from 1 to 5000.", field="limit")
+        raise errors.Invalid("limit_must_be_from_1_to_3", field="limit")
     if after is not None:
         after = _uuid(after, "after")
     since: datetime | None = None
@@ -44,7 +45,7 @@ def export_people(store: BookingStore, after=None, limit=1000, updated_since=Non
         since = parse_instant(updated_since, "updated_since")
     if person_ids is not None:
         if not isinstance(person_ids, list) or len(person_ids) > MAX_IDS:
-            raise errors.Invalid(f"person_ids must be a list of at most {MAX_IDS} ids.", field="person_ids")
+            raise errors.Invalid(msg("person_ids_must_be_a_list", max_ids=MAX_IDS), field="person_ids")
         person_ids = [_uuid(p, "person_ids") for p in person_ids]
     with store.unit(transaction=False) as unit:
         items = directory.export(unit.conn, after, limit, since, person_ids)
@@ -54,42 +55,42 @@ def export_people(store: BookingStore, after=None, limit=1000, updated_since=Non
 def update_contact(store: BookingStore, actor: Actor, contact, person_id=None) -> dict:
     """A person sets their own contact fields (an admin anyone's)."""
     if actor.role not in ("agent", "site_admin", "admin"):
-        raise errors.Forbidden("This kind of account cannot change contacts.")
+        raise errors.Forbidden("this_kind_of_account_cannot_change")
     target = actor.person_id
     if person_id is not None and person_id != actor.person_id:
         if actor.role != "admin":
-            raise errors.Forbidden("You may only change your own contact details.")
+            raise errors.Forbidden("you_may_only_change_your_own")
         target = _uuid(person_id, "person_id")
     if not target:
-        raise errors.Invalid("This account is not linked to a person; give person_id.", field="person_id")
+        raise errors.Invalid("this_account_is_not_linked_to", field="person_id")
     fields = _check_contact(contact)
     with store.unit() as unit:
         if not directory.update_contact(unit.conn, target, fields):
-            raise errors.NotFound("No such person.", field="person_id")
+            raise errors.NotFound("no_such_person", field="person_id")
         return directory.export(unit.conn, None, 1, None, [target])[0]
 
 
 def _check_contact(contact) -> dict:
     if not isinstance(contact, dict):
-        raise errors.Invalid("contact must be an object.", field="contact")
+        raise errors.Invalid("contact_must_be_an_object", field="contact")
     unknown = set(contact) - set(directory.CONTACT_FIELDS)
     if unknown:
         name = sorted(unknown)[0]
-        raise errors.Invalid(f"Unknown field {name!r}.", field=name)
+        raise errors.Invalid(msg("unknown_field_name", name=name), field=name)
     fields = {}
     for name, value in contact.items():
         if not isinstance(value, str):
-            raise errors.Invalid(f"{name} must be a string.", field=name)
+            raise errors.Invalid(msg("name_must_be_a_string", name=name), field=name)
         value = value.strip()
         if len(value) > 200:
-            raise errors.Invalid(f"{name} is 200 characters at most.", field=name)
+            raise errors.Invalid(msg("name_is_200_characters_at_most", name=name), field=name)
         if name == "video_url" and value and not value.startswith("https://"):
-            raise errors.Invalid("video_url must be an https:// address.", field=name)
+            raise errors.Invalid("video_url_must_be_an_https", field=name)
         if name == "softphone" and value and not (value.startswith(("sip:", "tel:", "+")) or
                                                   value.replace(" ", "").isdigit() or "@" in value):
-            raise errors.Invalid("softphone must be a sip: or tel: address or a number.", field=name)
+            raise errors.Invalid("softphone_must_be_a_sip_or", field=name)
         if name == "preferred_channel" and value not in ("",) + CHANNELS:
-            raise errors.Invalid("preferred_channel must be one of " + ", ".join(CHANNELS) + ".",
+            raise errors.Invalid(msg("preferred_channel_must_be_one_of", values=", ".join(CHANNELS)),
                                  field=name)
         fields[name] = value
     return fields

@@ -38,7 +38,7 @@ def _pid(person_id) -> str:
     try:
         return str(uuid.UUID(str(person_id)))
     except ValueError:
-        raise errors.Invalid("person_id must be an id.", field="person_id") from None
+        raise errors.Invalid("person_id_must_be_an_id", field="person_id") from None
 
 
 def check_access(actor: Actor, person_id) -> str:
@@ -46,7 +46,7 @@ def check_access(actor: Actor, person_id) -> str:
     pid = _pid(person_id)
     if actor.role == "admin" or (actor.role in ("agent", "site_admin") and actor.person_id == pid):
         return pid
-    raise errors.Forbidden("You may only export or erase your own data.")
+    raise errors.Forbidden("you_may_only_export_or_erase")
 
 
 # --- export ---------------------------------------------------------------------------------
@@ -176,15 +176,15 @@ def get_retention(store: BookingStore) -> list[dict]:
 
 def set_retention(store: BookingStore, actor: Actor, organisation_id, data) -> dict:
     if actor.role != "admin":
-        raise errors.Forbidden("Only an administrator may set retention periods.")
+        raise errors.Forbidden("only_an_administrator_may_set_retention")
     try:
         oid = str(uuid.UUID(str(organisation_id)))
     except ValueError:
-        raise errors.NotFound("No such organisation.", field="organisation_id") from None
+        raise errors.NotFound("no_such_organisation", field="organisation_id") from None
     with store.unit() as unit:
         current = {p["organisation_id"]: p for p in _policies(unit.conn)}
         if oid not in current:
-            raise errors.NotFound("No such organisation.", field="organisation_id")
+            raise errors.NotFound("no_such_organisation", field="organisation_id")
         policy = _policy_of(current[oid]).changed(data)
         unit.conn.execute(
             "INSERT INTO retention_policy (organisation_id, bookings_months, notification_log_days, "

@@ -26,6 +26,7 @@ from werkzeug.wrappers import Response  # noqa: E402
 from . import catalogue, directory, personal_data, usecases  # noqa: E402
 from .calendars import usecases as calendar_sync  # noqa: E402
 from .dependencies import OUTBOX_PENDING, OUTBOX_PUBLISHED, CalendarBackends, Clock, Relay, Store  # noqa: E402
+from .dependencies import CallerLanguage  # noqa: E402
 from .domain.access import Actor  # noqa: E402
 from .domain.errors import EXPECTED, Forbidden  # noqa: E402
 
@@ -44,6 +45,7 @@ class BookingService:
     clock = Clock()
     metrics = EntrypointMetrics("booking")
     calendars = CalendarBackends()
+    language = CallerLanguage()
 
     # -- bookings -----------------------------------------------------------
     @rpc(expected_exceptions=EXPECTED, sensitive_arguments=("request.title",))
@@ -200,7 +202,7 @@ class BookingService:
     def run_retention(self, actor):
         """Run the retention job now (an administrator, or the operator's command)."""
         if Actor.from_wire(actor).role != "admin":
-            raise Forbidden("Only an administrator may run the retention job.")
+            raise Forbidden("only_an_administrator_may_run_the")
         return personal_data.run_retention(self.store, self.clock(), force=True)
 
     @timer(interval=600)

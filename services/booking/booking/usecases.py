@@ -35,6 +35,8 @@ from .domain.model import (
 from .domain.recurrence import cap_horizon, expand_period, expand_slot
 from .domain.rules import check_booking, check_in_window, closure_reason
 from .adapters.store import BookingStore, Unit, resource_from_row, site_from_row
+from .domain import messages
+from .domain.messages import msg
 
 REQUEST_FIELDS = {"resource_id", "start", "end", "date", "period", "rrule", "title", "person_id"}
 MAX_TITLE = 200
@@ -44,13 +46,13 @@ def _requested_interval(site, request: dict) -> tuple[Interval, str]:
     """The first interval a request asks for, and its period name."""
     if "date" in request or "period" in request:
         if "start" in request or "end" in request:
-            raise errors.Invalid("Give either date and period, or start and end.", field="date")
+            raise errors.Invalid("give_either_date_and_period_or", field="date")
         period = request.get("period", "day")
         if period not in PERIODS:
-            raise errors.Invalid("period must be day, morning or afternoon.", field="period")
+            raise errors.Invalid("period_must_be_day_morning_or", field="period")
         return period_interval(site, parse_day(request.get("date")), period), period
     if "start" not in request or "end" not in request:
-        raise errors.Invalid("Give start and end, or date and period.", field="start")
+        raise errors.Invalid("give_start_and_end_or_date", field="start")
     start = parse_instant(request["start"], "start")
     end = parse_instant(request["end"], "end")
     return Interval(start, end), "slot"
@@ -58,18 +60,18 @@ def _requested_interval(site, request: dict) -> tuple[Interval, str]:
 
 def _validate_request(request) -> dict:
     if not isinstance(request, dict):
-        raise errors.Invalid("The request must be an object.", field=None)
+        raise errors.Invalid("the_request_must_be_an_object", field=None)
     unknown = set(request) - REQUEST_FIELDS
     if unknown:
         name = sorted(unknown)[0]
-        raise errors.Invalid(f"Unknown field {name!r}.", field=name)
+        raise errors.Invalid(msg("unknown_field_name", name=name), field=name)
     for name in ("resource_id", "start", "end", "date", "period", "rrule", "title", "person_id"):
         if name in request and not isinstance(request[name], str):
-            raise errors.Invalid(f"{name} must be a string.", field=name)
+            raise errors.Invalid(msg("name_must_be_a_string", name=name), field=name)
     if "resource_id" not in request:
-        raise errors.Invalid("resource_id is required.", field="resource_id")
+        raise errors.Invalid("resource_id_is_required", field="resource_id")
     if len(request.get("title", "")) > MAX_TITLE:
-        raise errors.Invalid(f"title is {MAX_TITLE} characters at most.", field="title")
+        raise errors.Invalid(msg("title_is_max_title_characters_at", max_title=MAX_TITLE), field="title")
     return request
 
 
@@ -90,7 +92,7 @@ def create_booking(store: BookingStore, now: datetime, actor: Actor, request: di
                    idempotency_key: str | None = None, source: str = "api") -> dict:
     request = _validate_request(request)
     if idempotency_key is not None and not (1 <= len(idempotency_key) <= 200):
-        raise errors.Invalid("Idempotency-Key is 1 to 200 characters.", field="Idempotency-Key")
+        raise errors.Invalid("idempotency_key_is_1_to_200", field="Idempotency-Key")
     if idempotency_key is None and "rrule" not in request:
         # The hot path: one read, then one atomic insert of booking and event.
         with store.unit(transaction=False) as unit:
@@ -112,7 +114,7 @@ def _book(unit: Unit, now: datetime, actor: Actor, request: dict, source: str) -
     context = unit.booking_context(request["resource_id"], request.get("person_id") or actor.person_id)
     person_id = booking_person(actor, request.get("person_id"), context.site.id)
     if context.person is None:
-        raise errors.NotFound("No such person.", field="person_id")
+        raise errors.NotFound("no_such_person", field="person_id")
     first, period = _requested_interval(context.site, request)
     title = request.get("title", "")
 
@@ -154,13 +156,13 @@ def _book_series(unit, site, rules, resource, person_id, request, first, period,
     for interval in beyond:
         skipped.append({"start": interval.start.isoformat(), "end": interval.end.isoformat(),
                         "reason": errors.TooFarAhead.code,
-                        "message": f"Bookings open {rules.max_recurring_days_ahead} days ahead at most."})
+                        "message": messages.text("bookings_open_days_days_ahead_at", days=rules.max_recurring_days_ahead)})
     if not booked:
         reasons = sorted({s["reason"] for s in skipped})
         raise errors.ResourceAlreadyBooked(
-            "No occurrence of this series could be booked.", skipped=skipped, reasons=reasons
+            "no_occurrence_of_this_series_could", skipped=skipped, reasons=reasons
         ) if "resource_already_booked" in reasons else errors.RuleViolation(
-            "No occurrence of this series could be booked.", skipped=skipped, reasons=reasons
+            "no_occurrence_of_this_series_could", skipped=skipped, reasons=reasons
         )
     return {"series_id": series_id, "bookings": booked, "skipped": skipped}
 
@@ -173,7 +175,7 @@ def get_booking(store: BookingStore, actor: Actor, booking_id: str) -> dict:
 def list_bookings(store: BookingStore, now: datetime, actor: Actor, person_id=None, start=None,
                   end=None, resource_id=None, status=None) -> list[dict]:
     if status is not None and status not in STATUSES:
-        raise errors.Invalid(f"status must be one of {', '.join(STATUSES)}.", field="status")
+        raise errors.Invalid(msg("status_must_be_one_of_values", values=', '.join(STATUSES)), field="status")
     start_at = parse_instant(start, "start") if start else None
     end_at = parse_instant(end, "end") if end else None
     if start_at is None and end_at is None:
@@ -195,7 +197,7 @@ def list_bookings(store: BookingStore, now: datetime, actor: Actor, person_id=No
 def cancel_booking(store: BookingStore, now: datetime, actor: Actor, booking_id: str,
                    scope: str = "this") -> dict:
     if scope not in ("this", "following"):
-        raise errors.Invalid("scope must be this or following.", field="scope")
+        raise errors.Invalid("scope_must_be_this_or_following", field="scope")
     with store.unit() as unit:
         booking = unit.booking(booking_id, for_update=True)
         require_change(actor, booking["person_id"], booking["site_id"])
@@ -206,12 +208,12 @@ def cancel_booking(store: BookingStore, now: datetime, actor: Actor, booking_id:
         for target in targets:
             if target["status"] not in ("confirmed", "checked_in"):
                 if target["id"] == booking["id"]:
-                    raise errors.InvalidState(f"This booking is already {target['status']}.",
+                    raise errors.InvalidState(msg("this_booking_is_already_status", status=target['status']),
                                               status=target["status"])
                 continue
             if datetime.fromisoformat(target["end"]) <= now:
                 if target["id"] == booking["id"]:
-                    raise errors.InvalidState("This booking is already over.", status=target["status"])
+                    raise errors.InvalidState("this_booking_is_already_over", status=target["status"])
                 continue
             updated = unit.set_status(target["id"], "cancelled", now)
             _event(unit, events.BOOKING_CANCELLED, now, updated)
@@ -226,7 +228,7 @@ def check_in(store: BookingStore, now: datetime, actor: Actor, booking_id: str) 
         if booking["status"] == "checked_in":
             return visible_booking(actor, booking)  # checking in twice is harmless
         if booking["status"] != "confirmed":
-            raise errors.InvalidState(f"This booking is {booking['status']}.", status=booking["status"])
+            raise errors.InvalidState(msg("this_booking_is_status", status=booking['status']), status=booking["status"])
         rules = unit.rules(booking["site_id"], booking["resource_kind"])
         interval = Interval(datetime.fromisoformat(booking["start"]), datetime.fromisoformat(booking["end"]))
         check_in_window(rules, interval, now)
@@ -244,10 +246,10 @@ def end_booking(store: BookingStore, now: datetime, actor: Actor, booking_id: st
         booking = unit.booking(booking_id, for_update=True)
         require_attendance(actor, booking)
         if booking["status"] not in ("confirmed", "checked_in"):
-            raise errors.InvalidState(f"This booking is {booking['status']}.", status=booking["status"])
+            raise errors.InvalidState(msg("this_booking_is_status", status=booking['status']), status=booking["status"])
         start, end = datetime.fromisoformat(booking["start"]), datetime.fromisoformat(booking["end"])
         if not start <= now < end:
-            raise errors.InvalidState("Only a booking under way can be ended; cancel a future one.",
+            raise errors.InvalidState("only_a_booking_under_way_can",
                                       status=booking["status"])
         updated = unit.set_status(booking["id"], "ended", now)
         _event(unit, events.BOOKING_ENDED, now, updated)
@@ -264,15 +266,15 @@ def extend_booking(store: BookingStore, now: datetime, actor: Actor, booking_id:
     free (the site's rules apply to the longer booking; the next booking is the
     conflict otherwise). Its owner, a manager or the tablet at the room's door."""
     if isinstance(minutes, bool) or minutes not in EXTENSIONS:
-        raise errors.Invalid("minutes must be 15, 30 or 60.", field="minutes")
+        raise errors.Invalid("minutes_must_be_15_30_or", field="minutes")
     with store.unit() as unit:
         booking = unit.booking(booking_id, for_update=True)
         require_attendance(actor, booking)
         if booking["status"] not in ("confirmed", "checked_in"):
-            raise errors.InvalidState(f"This booking is {booking['status']}.", status=booking["status"])
+            raise errors.InvalidState(msg("this_booking_is_status", status=booking['status']), status=booking["status"])
         start, end = datetime.fromisoformat(booking["start"]), datetime.fromisoformat(booking["end"])
         if not start <= now < end:
-            raise errors.InvalidState("Only a booking under way can be extended.", status=booking["status"])
+            raise errors.InvalidState("only_a_booking_under_way_can_2", status=booking["status"])
         context = unit.booking_context(booking["resource_id"], booking["person_id"])
         longer = Interval(start, end + timedelta(minutes=minutes))
         check_booking(context.site, context.rules, context.resource, longer, now, context.team_ids)
@@ -293,13 +295,13 @@ def book_now(store: BookingStore, now: datetime, actor: Actor, minutes: int) -> 
     409 conflict, as is the meeting under way."""
     room_id = require_room_device(actor)
     if isinstance(minutes, bool) or minutes not in WALK_IN_MINUTES:
-        raise errors.Invalid("minutes must be 15, 30 or 60.", field="minutes")
+        raise errors.Invalid("minutes_must_be_15_30_or", field="minutes")
     start = now.replace(second=0, microsecond=0)
     interval = Interval(start, start + timedelta(minutes=minutes))
     with store.unit() as unit:
         context = unit.booking_context(room_id, None)
         if context.resource.kind != "room":
-            raise errors.Forbidden("Only a room can be booked from its door.")
+            raise errors.Forbidden("only_a_room_can_be_booked")
         # Nobody's teams: a room kept for some teams is not booked at its door.
         check_booking(context.site, context.rules, context.resource, interval, now, frozenset())
         booking = {**context.new_booking(str(uuid.uuid4()), None, interval, "slot", "", None,
@@ -324,14 +326,14 @@ def active_bookings(store: BookingStore, start: str, end: str, after: str | None
     rebuild their state (presence after a restart or an emptied Redis)."""
     start_at, end_at = parse_instant(start, "start"), parse_instant(end, "end")
     if end_at <= start_at or end_at - start_at > timedelta(days=62):
-        raise errors.Invalid("Ask for a period of at most 62 days, end after start.", field="end")
+        raise errors.Invalid("ask_for_a_period_of_at", field="end")
     if not isinstance(limit, int) or not 1 <= limit <= 5000:
-        raise errors.Invalid("limit must be from 1 to 5000.", field="limit")
+        raise errors.Invalid("limit_must_be_from_1_to_3", field="limit")
     if after is not None:
         try:
             after = str(uuid.UUID(after))
         except (ValueError, TypeError, AttributeError):
-            raise errors.Invalid("after must be a booking id.", field="after") from None
+            raise errors.Invalid("after_must_be_a_booking_id", field="after") from None
     with store.unit(transaction=False) as unit:
         items = unit.active_between(start_at, end_at, after, limit)
     return {"items": items, "next": items[-1]["booking"]["id"] if len(items) == limit else None}
@@ -351,14 +353,14 @@ def feed_bookings(store: BookingStore, start: str, end: str, person_id: str | No
     feed forgets it), each with its place and holder. The gateway decides
     what a feed shows; this is not exposed to API callers."""
     if (person_id is None) == (resource_id is None):
-        raise errors.Invalid("Give person_id or resource_id (one of them).", field="person_id")
+        raise errors.Invalid("give_person_id_or_resource_id", field="person_id")
     start_at, end_at = parse_instant(start, "start"), parse_instant(end, "end")
     if end_at <= start_at or end_at - start_at > timedelta(days=FEED_MAX_DAYS):
-        raise errors.Invalid(f"Ask for a period of at most {FEED_MAX_DAYS} days, end after start.",
+        raise errors.Invalid(msg("ask_for_a_period_of_at_2", feed_max_days=FEED_MAX_DAYS),
                              field="end")
     since = parse_instant(cancelled_since, "cancelled_since") if cancelled_since else start_at
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= FEED_MAX_ITEMS:
-        raise errors.Invalid(f"limit must be from 1 to {FEED_MAX_ITEMS}.", field="limit")
+        raise errors.Invalid(msg("limit_must_be_from_1_to_4", feed_max_items=FEED_MAX_ITEMS), field="limit")
     with store.unit(transaction=False) as unit:
         items = unit.feed(start_at, end_at, since, person_id=person_id, resource_id=resource_id,
                           limit=limit)
@@ -377,13 +379,13 @@ def occupancy_report(store: BookingStore, now: datetime, actor: Actor, site_id: 
 
     require_manager(actor, site_id)
     if kind not in ("desk", "room", "equipment"):
-        raise errors.Invalid("kind must be desk, room or equipment.", field="kind")
+        raise errors.Invalid("kind_must_be_desk_room_or", field="kind")
     try:
         first, last = date.fromisoformat(start), date.fromisoformat(end)
     except (TypeError, ValueError):
-        raise errors.Invalid("start and end are dates, YYYY-MM-DD.", field="start") from None
+        raise errors.Invalid("start_and_end_are_dates_yyyy", field="start") from None
     if last < first or (last - first).days >= MAX_DAYS:
-        raise errors.Invalid(f"Ask for 1 to {MAX_DAYS} days, end on or after start.", field="end")
+        raise errors.Invalid(msg("ask_for_1_to_max_days", max_days=MAX_DAYS), field="end")
     with store.unit(transaction=False) as unit:
         tz = ZoneInfo(unit.site(site_id).timezone)
         rows, zones = unit.occupancy(
@@ -427,12 +429,12 @@ def availability(store: BookingStore, now: datetime, actor: Actor, start=None, e
     """
     scopes = [s for s in (site_id, floor_id, zone_id) if s is not None]
     if len(scopes) != 1:
-        raise errors.Invalid("Give exactly one of site_id, floor_id or zone_id.", field="site_id")
+        raise errors.Invalid("give_exactly_one_of_site_id", field="site_id")
     if kind is not None and kind not in RESOURCE_KINDS:
-        raise errors.Invalid("kind must be desk, room or equipment.", field="kind")
+        raise errors.Invalid("kind_must_be_desk_room_or", field="kind")
     attributes = _attribute_filter(attributes)
     if min_capacity is not None and (not isinstance(min_capacity, int) or min_capacity < 1):
-        raise errors.Invalid("min_capacity must be a positive whole number.", field="min_capacity")
+        raise errors.Invalid("min_capacity_must_be_a_positive", field="min_capacity")
     column, scope_id = next((c, v) for c, v in (("site_id", site_id), ("floor_id", floor_id),
                                                  ("zone_id", zone_id)) if v is not None)
     with store.unit(transaction=False) as unit:
@@ -445,9 +447,9 @@ def availability(store: BookingStore, now: datetime, actor: Actor, start=None, e
         elif start is not None and end is not None:
             interval = Interval(parse_instant(start, "start"), parse_instant(end, "end"))
         else:
-            raise errors.Invalid("Give start and end, or date and period.", field="start")
+            raise errors.Invalid("give_start_and_end_or_date", field="start")
         if interval.minutes > 7 * 24 * 60:
-            raise errors.Invalid("Ask for at most 7 days at once.", field="end")
+            raise errors.Invalid("ask_for_at_most_7_days", field="end")
         closed = closure_reason(site, site.local_date(interval.start))
         occupations = unit.scope_occupations(column, scope_id, interval)
         ranked = statuses(resources, occupations, actor.person_id, teams, closed and closed.code)
@@ -476,8 +478,8 @@ def _attribute_filter(attributes) -> dict:
     if isinstance(attributes, list):
         attributes = {name: True for name in attributes}
     if not isinstance(attributes, dict):
-        raise errors.Invalid("attributes must be a list of names.", field="attributes")
+        raise errors.Invalid("attributes_must_be_a_list_of", field="attributes")
     for name, value in attributes.items():
         if not isinstance(name, str) or not isinstance(value, (bool, int)):
-            raise errors.Invalid(f"attribute {name!r} must be true or a number.", field="attributes")
+            raise errors.Invalid(msg("attribute_name_must_be_true_or", name=name), field="attributes")
     return attributes

@@ -35,6 +35,7 @@ from booking.adapters.outbox import enqueue
 from booking.domain.errors import ImportRejected
 from booking.domain.events import resource_changed
 from booking.domain.imports import PersonRow, ResourceRow, parse_people, parse_resources
+from ..domain import messages
 
 DEFAULT_ORGANISATION = "default"
 # Imports of one database run one at a time: the read-compare-write below
@@ -241,8 +242,7 @@ def import_resources(conn, csv_text: str | bytes, organisation_code: str = DEFAU
     except psycopg.errors.IntegrityError as exc:
         # A concurrent change through the API slipped between check and write.
         raise ImportRejected(
-            [{"line": line[0], "column": "", "message": f"The database refused this line "
-              f"({exc.diag.constraint_name or exc.sqlstate}); try the import again."}]
+            [{"line": line[0], "column": "", "message": messages.text("the_database_refused_this_line_reason", reason=exc.diag.constraint_name or exc.sqlstate)}]
         ) from None
 
 
@@ -277,8 +277,7 @@ def _check_resources(rows: list[ResourceRow], teams: dict, existing: dict) -> No
                 {
                     "line": row.line,
                     "column": "zone_team_code",
-                    "message": f"No team has the code {row.zone_team_code!r}; "
-                    "import the people and their teams first.",
+                    "message": messages.text("no_team_has_the_code_code", code=row.zone_team_code),
                 }
             )
         unknown = [code for code in row.restricted_team_codes if code not in teams]
@@ -287,8 +286,7 @@ def _check_resources(rows: list[ResourceRow], teams: dict, existing: dict) -> No
                 {
                     "line": row.line,
                     "column": "restricted_team_codes",
-                    "message": f"No team has the code(s) {', '.join(map(repr, unknown))}; "
-                    "import the people and their teams first.",
+                    "message": messages.text("no_team_has_the_code_s", codes=', '.join(map(repr, unknown))),
                 }
             )
         site = existing["site"].get((row.site_code,))
@@ -298,8 +296,7 @@ def _check_resources(rows: list[ResourceRow], teams: dict, existing: dict) -> No
                 {
                     "line": row.line,
                     "column": "kind",
-                    "message": f"{row.code!r} already exists as a {current['kind']}; "
-                    "a resource cannot change kind (give the new one another code).",
+                    "message": messages.text("code_already_exists_as_a_kind", code=row.code, kind=current['kind']),
                 }
             )
     if errors:
@@ -392,8 +389,7 @@ def import_people(conn, csv_text: str | bytes, organisation_code: str = DEFAULT_
             return _apply_people(cur, organisation_id, rows, people, line)
     except psycopg.errors.IntegrityError as exc:
         raise ImportRejected(
-            [{"line": line[0], "column": "", "message": f"The database refused this line "
-              f"({exc.diag.constraint_name or exc.sqlstate}); try the import again."}]
+            [{"line": line[0], "column": "", "message": messages.text("the_database_refused_this_line_reason", reason=exc.diag.constraint_name or exc.sqlstate)}]
         ) from None
 
 
@@ -402,7 +398,7 @@ def _check_people(rows: list[PersonRow], people: dict, organisation_id) -> None:
         {
             "line": row.line,
             "column": "email",
-            "message": f"{row.email} belongs to another organisation.",
+            "message": messages.text("email_belongs_to_another_organisation", email=row.email),
         }
         for row in rows
         if row.email in people and people[row.email]["organisation_id"] != organisation_id

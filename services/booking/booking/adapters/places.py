@@ -9,6 +9,7 @@ from psycopg.types.json import Jsonb
 from ..domain import errors
 from ..domain.places import PARENT
 from .store import SITE_COLUMNS, RESOURCE_COLUMNS, Unit, plain
+from ..domain.messages import msg
 
 TABLE_COLUMNS = {
     "site": SITE_COLUMNS,
@@ -33,7 +34,7 @@ SITE_OF = {
 def site_of(unit: Unit, entity: str, entity_id: str) -> str:
     row = unit.conn.execute(SITE_OF[entity], (entity_id,)).fetchone()
     if not row:
-        raise errors.NotFound(f"No such {entity}.", field=f"{entity}_id")
+        raise errors.NotFound(msg("no_such_entity", entity=entity), field=f"{entity}_id")
     return str(row["site_id"])
 
 
@@ -42,7 +43,7 @@ def get(unit: Unit, entity: str, entity_id: str) -> dict:
         f"SELECT {TABLE_COLUMNS[entity]} FROM {entity} WHERE id = %s", (entity_id,)
     ).fetchone()
     if not row:
-        raise errors.NotFound(f"No such {entity}.", field=f"{entity}_id")
+        raise errors.NotFound(msg("no_such_entity", entity=entity), field=f"{entity}_id")
     return plain(row)
 
 
@@ -60,7 +61,7 @@ def _resource_placement(unit: Unit, zone_id: str) -> dict:
         (zone_id,),
     ).fetchone()
     if not row:
-        raise errors.NotFound("No such zone.", field="zone_id")
+        raise errors.NotFound("no_such_zone", field="zone_id")
     return {"floor_id": row["floor_id"], "site_id": row["site_id"]}
 
 
@@ -84,9 +85,9 @@ def insert(unit: Unit, entity: str, data: dict) -> dict:
         with unit.conn.transaction():
             row = unit.conn.execute(query, _adapt(values)).fetchone()
     except psycopg.errors.UniqueViolation:
-        raise errors.Invalid(f"A {entity} with this code already exists here.", field="code") from None
+        raise errors.Invalid(msg("a_entity_with_this_code_already", entity=entity), field="code") from None
     except psycopg.errors.ForeignKeyViolation:
-        raise errors.NotFound("The parent or team does not exist.", field=PARENT.get(entity)) from None
+        raise errors.NotFound("the_parent_or_team_does_not", field=PARENT.get(entity)) from None
     return get(unit, entity, str(row["id"]))
 
 
@@ -105,14 +106,14 @@ def update(unit: Unit, entity: str, entity_id: str, data: dict) -> dict:
         with unit.conn.transaction():
             cursor = unit.conn.execute(query, {**_adapt(values), "__id": entity_id})
     except psycopg.errors.UniqueViolation:
-        raise errors.Invalid(f"A {entity} with this code already exists here.", field="code") from None
+        raise errors.Invalid(msg("a_entity_with_this_code_already", entity=entity), field="code") from None
     except psycopg.errors.ForeignKeyViolation:
-        raise errors.NotFound("The parent or team does not exist.", field=PARENT.get(entity)) from None
+        raise errors.NotFound("the_parent_or_team_does_not", field=PARENT.get(entity)) from None
     except psycopg.errors.CheckViolation:
-        raise errors.Invalid("Opening, midday and closing times must be in that order.",
+        raise errors.Invalid("opening_midday_and_closing_times_must",
                              field="midday_time") from None
     if cursor.rowcount == 0:
-        raise errors.NotFound(f"No such {entity}.", field=f"{entity}_id")
+        raise errors.NotFound(msg("no_such_entity", entity=entity), field=f"{entity}_id")
     return get(unit, entity, entity_id)
 
 
@@ -125,7 +126,7 @@ def delete(unit: Unit, entity: str, entity_id: str) -> None:
             (entity_id,),
         )
         if cursor.rowcount == 0:
-            raise errors.NotFound("No such resource.", field="resource_id")
+            raise errors.NotFound("no_such_resource", field="resource_id")
         return
     child = CHILD[entity]
     parent_column = PARENT[child]
@@ -133,14 +134,14 @@ def delete(unit: Unit, entity: str, entity_id: str) -> None:
     if unit.conn.execute(
         f"SELECT 1 FROM {child} WHERE {parent_column} = %s{active} LIMIT 1", (entity_id,)
     ).fetchone():
-        raise errors.NotEmpty(f"This {entity} still holds {child}s; remove them first.")
+        raise errors.NotEmpty(msg("this_entity_still_holds_child_s", entity=entity, child=child))
     try:
         with unit.conn.transaction():
             cursor = unit.conn.execute(f"DELETE FROM {entity} WHERE id = %s", (entity_id,))
     except psycopg.errors.ForeignKeyViolation:
-        raise errors.NotEmpty(f"This {entity} is still referenced (past bookings or rules).") from None
+        raise errors.NotEmpty(msg("this_entity_is_still_referenced_past", entity=entity)) from None
     if cursor.rowcount == 0:
-        raise errors.NotFound(f"No such {entity}.", field=f"{entity}_id")
+        raise errors.NotFound(msg("no_such_entity", entity=entity), field=f"{entity}_id")
 
 
 def site_tree(unit: Unit, site_id: str) -> dict:

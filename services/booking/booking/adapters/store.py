@@ -24,6 +24,7 @@ from ..domain.availability import Occupation
 from ..domain.model import Interval, Resource, Site
 from ..domain.rules import DEFAULT_RULES, Rules
 from . import outbox
+from ..domain.messages import msg
 
 BOOKING_SELECT = """
 SELECT b.id, b.status, lower(b.during) AS start, upper(b.during) AS "end",
@@ -159,7 +160,7 @@ class Unit:
         sid = _uuid_or_none(site_id)
         row = sid and self._one(f"SELECT {SITE_COLUMNS} FROM site WHERE id = %s", (sid,))
         if not row:
-            raise errors.NotFound("No such site.", field="site_id")
+            raise errors.NotFound("no_such_site", field="site_id")
         return row
 
     def site(self, site_id) -> Site:
@@ -173,7 +174,7 @@ class Unit:
         where = "id = %s AND active" if active_only else "id = %s"
         row = rid and self._one(f"SELECT {RESOURCE_COLUMNS} FROM resource WHERE {where}", (rid,))
         if not row:
-            raise errors.NotFound("No such resource.", field="resource_id")
+            raise errors.NotFound("no_such_resource", field="resource_id")
         return row
 
     def resources(self, site_id=None, floor_id=None, zone_id=None, kind=None) -> list[dict]:
@@ -182,7 +183,7 @@ class Unit:
             if value is not None:
                 uid = _uuid_or_none(value)
                 if uid is None:
-                    raise errors.NotFound(f"No such {column[:-3]}.", field=column)
+                    raise errors.NotFound(msg("no_such_entity", entity=column[:-3]), field=column)
                 clauses.append(f"{column} = %s")
                 params.append(uid)
         if kind is not None:
@@ -227,7 +228,7 @@ class Unit:
         }[column]
         row = self._one(query, (_uuid_or_none(scope_id),))
         if not row:
-            raise errors.NotFound(f"No such {column[:-3]}.", field=column)
+            raise errors.NotFound(msg("no_such_entity", entity=column[:-3]), field=column)
         return str(row["site_id"])
 
     def scope_occupations(self, column: str, scope_id, interval: Interval) -> list[Occupation]:
@@ -275,7 +276,7 @@ class Unit:
     def team_zone_ids(self, team_id) -> set[str]:
         tid = _uuid_or_none(team_id)
         if tid is None:
-            raise errors.NotFound("No such team.", field="near_team_id")
+            raise errors.NotFound("no_such_team", field="near_team_id")
         return {str(r["id"]) for r in self._all("SELECT id FROM zone WHERE team_id = %s", (tid,))}
 
     # -- people -------------------------------------------------------------
@@ -285,7 +286,7 @@ class Unit:
         pid = _uuid_or_none(person_id)
         row = pid and self._one(f"SELECT {PERSON_COLUMNS} FROM person p WHERE p.id = %s", (pid,))
         if not row:
-            raise errors.NotFound("No such person.", field="person_id")
+            raise errors.NotFound("no_such_person", field="person_id")
         return self._with_teams([row])[0]
 
     def display_names(self, person_ids) -> dict[str, str]:
@@ -301,7 +302,7 @@ class Unit:
             f"SELECT {PERSON_COLUMNS} FROM person p WHERE lower(p.email) = lower(%s)", (email,)
         )
         if not row:
-            raise errors.NotFound("No such person.", field="email")
+            raise errors.NotFound("no_such_person", field="email")
         return self._with_teams([row])[0]
 
     def search_people(self, words: list[str], limit: int) -> list[dict]:
@@ -353,7 +354,7 @@ class Unit:
         )
         if row["request_hash"] != request_hash:
             raise errors.IdempotencyKeyReused(
-                "This Idempotency-Key was already used for a different request.",
+                "this_idempotency_key_was_already_used",
                 field="Idempotency-Key",
             )
         return row["response"]
@@ -389,7 +390,7 @@ class Unit:
             (pid, rid),
         )
         if not row:
-            raise errors.NotFound("No such resource.", field="resource_id")
+            raise errors.NotFound("no_such_resource", field="resource_id")
         return BookingContext.from_row(row)
 
     def create_series(self, resource_id: str, person_id: str, rrule: str) -> str:
@@ -446,7 +447,7 @@ class Unit:
             )
             conflict = booking_dict(clash) if clash else None
             return errors.PersonAlreadyHasDesk(
-                "This person already has a desk at that time.",
+                "this_person_already_has_a_desk",
                 conflict=conflict and _conflict_view(conflict),
             )
         clash = self._one(
@@ -456,7 +457,7 @@ class Unit:
         )
         conflict = booking_dict(clash) if clash else None
         return errors.ResourceAlreadyBooked(
-            f"{resource.name} is already booked at that time.",
+            msg("resource_is_already_booked_at_that", resource=resource.name),
             conflict=conflict and _conflict_view(conflict),
         )
 
@@ -465,7 +466,7 @@ class Unit:
         lock = " FOR UPDATE OF b" if for_update else ""
         row = bid and self._one(BOOKING_SELECT + " WHERE b.id = %s" + lock, (bid,))
         if not row:
-            raise errors.NotFound("No such booking.", field="booking_id")
+            raise errors.NotFound("no_such_booking", field="booking_id")
         return booking_dict(row)
 
     def bookings(self, person_id=None, resource_id=None, start=None, end=None, status=None,

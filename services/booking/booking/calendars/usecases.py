@@ -20,6 +20,7 @@ from ..domain import errors
 from ..domain.access import Actor, require_manager
 from .backend import BACKENDS, BackendConfig, CalendarBackend, build_backend
 from .sync import SiteRound, run_site
+from ..domain.messages import msg
 
 LEASE = timedelta(minutes=10)
 CONNECTION_FIELDS = {"backend", "url", "credentials_ref", "options", "dry_run", "enabled",
@@ -74,10 +75,10 @@ def sync_now(store: BookingStore, backends: BackendPool, now: datetime, actor: A
     with store.unit(transaction=False) as unit:
         cal = CalendarState(unit.conn)
         if cal.connection(site_id) is None:
-            raise errors.NotFound("This site has no calendar connection.", field="site_id")
+            raise errors.NotFound("this_site_has_no_calendar_connection", field="site_id")
         connection = cal.claim(now, LEASE, site_id=site_id)
     if connection is None:
-        raise errors.InvalidState("A sync of this site is already under way, or its sync is turned off.",
+        raise errors.InvalidState("a_sync_of_this_site_is",
                                   status="running")
     return _run(store, backends, connection, now, "manual")
 
@@ -151,7 +152,7 @@ def delete_connection(store: BookingStore, actor: Actor, site_id: str) -> dict:
     require_manager(actor, None)
     with store.unit() as unit:
         if not CalendarState(unit.conn).delete_connection(site_id):
-            raise errors.NotFound("This site has no calendar connection.", field="site_id")
+            raise errors.NotFound("this_site_has_no_calendar_connection", field="site_id")
     return {"site_id": site_id, "deleted": True}
 
 
@@ -162,14 +163,14 @@ def map_room(store: BookingStore, actor: Actor, resource_id: str, calendar_ref: 
         site_id = str(resource["site_id"])
         require_manager(actor, site_id)
         if resource["kind"] != "room":
-            raise errors.Invalid("Only a room is mirrored in a calendar.", field="resource_id")
+            raise errors.Invalid("only_a_room_is_mirrored_in", field="resource_id")
         cal = CalendarState(unit.conn)
         if calendar_ref is None:
             if not cal.unmap_room(resource_id):
-                raise errors.NotFound("This room has no calendar.", field="resource_id")
+                raise errors.NotFound("this_room_has_no_calendar", field="resource_id")
             return {"resource_id": resource_id, "calendar_ref": None}
         if cal.connection(site_id) is None:
-            raise errors.InvalidState("Connect the site to a calendar server first.", status="no_connection")
+            raise errors.InvalidState("connect_the_site_to_a_calendar", status="no_connection")
         cal.map_room(site_id, resource_id, _calendar_ref(calendar_ref))
         return {"resource_id": resource_id, "site_id": site_id, "calendar_ref": calendar_ref}
 
@@ -183,12 +184,12 @@ def map_person(store: BookingStore, actor: Actor, person_id: str, site_id: str |
         if calendar_ref is None:
             require_manager(actor, _uuid(site_id, "site_id") if site_id else None)
             if not cal.unmap_person(person_id):
-                raise errors.NotFound("This person's calendar is not read.", field="person_id")
+                raise errors.NotFound("this_person_s_calendar_is_not", field="person_id")
             return {"person_id": person_id, "calendar_ref": None}
         site_id = _uuid(site_id, "site_id")
         require_manager(actor, site_id)
         if cal.connection(site_id) is None:
-            raise errors.InvalidState("Connect the site to a calendar server first.", status="no_connection")
+            raise errors.InvalidState("connect_the_site_to_a_calendar", status="no_connection")
         cal.map_person(site_id, person_id, _calendar_ref(calendar_ref))
         return {"person_id": person_id, "site_id": site_id, "calendar_ref": calendar_ref}
 
@@ -197,7 +198,7 @@ def list_runs(store: BookingStore, actor: Actor, site_id: str, limit: int = 20) 
     site_id = _uuid(site_id, "site_id")
     require_manager(actor, site_id)
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 200:
-        raise errors.Invalid("limit must be from 1 to 200.", field="limit")
+        raise errors.Invalid("limit_must_be_from_1_to", field="limit")
     with store.unit(transaction=False) as unit:
         return plain(CalendarState(unit.conn).runs(site_id, limit))
 
@@ -207,38 +208,37 @@ def list_runs(store: BookingStore, actor: Actor, site_id: str, limit: int = 20) 
 
 def _validate_connection(data) -> dict:
     if not isinstance(data, dict):
-        raise errors.Invalid("The connection must be an object.", field=None)
+        raise errors.Invalid("the_connection_must_be_an_object", field=None)
     for name in data:
         if name not in CONNECTION_FIELDS:
             if any(word in name.lower() for word in SECRET_WORDS):
-                raise errors.Invalid("Credentials are never stored: give credentials_ref and set "
-                                     "ESCALE_CALENDAR_<REF>_* in the booking service's environment.",
+                raise errors.Invalid("credentials_are_never_stored_give_credentials",
                                      field=name)
-            raise errors.Invalid(f"Unknown field {name!r}.", field=name)
+            raise errors.Invalid(msg("unknown_field_name", name=name), field=name)
     backend = data.get("backend")
     if backend not in BACKENDS:
-        raise errors.Invalid(f"backend must be one of {', '.join(sorted(BACKENDS))}.", field="backend")
+        raise errors.Invalid(msg("backend_must_be_one_of_values", values=', '.join(sorted(BACKENDS))), field="backend")
     url = data.get("url")
     if backend != "none":
         if not isinstance(url, str) or urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc:
-            raise errors.Invalid("url must be an http(s) address.", field="url")
+            raise errors.Invalid("url_must_be_an_http_s", field="url")
         if "@" in urlsplit(url).netloc:
-            raise errors.Invalid("Put no credentials in the url: use credentials_ref.", field="url")
+            raise errors.Invalid("put_no_credentials_in_the_url", field="url")
     ref = data.get("credentials_ref")
     if ref is not None and (not isinstance(ref, str) or not REF_RE.match(ref)):
-        raise errors.Invalid("credentials_ref is 1 to 64 letters, digits, - or _.", field="credentials_ref")
+        raise errors.Invalid("credentials_ref_is_1_to_64", field="credentials_ref")
     options = data.get("options") or {}
     if not isinstance(options, dict):
-        raise errors.Invalid("options must be an object.", field="options")
+        raise errors.Invalid("options_must_be_an_object", field="options")
     for name in options:
         if any(word in str(name).lower() for word in SECRET_WORDS):
-            raise errors.Invalid("Credentials are never stored: use credentials_ref.", field="options")
+            raise errors.Invalid("credentials_are_never_stored_use_credentials", field="options")
     interval = data.get("interval_seconds", 60)
     if isinstance(interval, bool) or not isinstance(interval, int) or not 5 <= interval <= 86400:
-        raise errors.Invalid("interval_seconds must be from 5 to 86400.", field="interval_seconds")
+        raise errors.Invalid("interval_seconds_must_be_from_5", field="interval_seconds")
     for name in ("dry_run", "enabled"):
         if name in data and not isinstance(data[name], bool):
-            raise errors.Invalid(f"{name} must be true or false.", field=name)
+            raise errors.Invalid(msg("name_must_be_true_or_false", name=name), field=name)
     fallback = data.get("fallback_person_id")
     return {
         "backend": backend, "url": url if backend != "none" else None, "credentials_ref": ref,
@@ -255,7 +255,7 @@ def _connection_view(row: dict) -> dict:
 
 def _calendar_ref(value) -> str:
     if not isinstance(value, str) or not value.strip() or len(value) > MAX_CALENDAR_REF:
-        raise errors.Invalid("calendar_ref is a non-empty text of at most 1000 characters.",
+        raise errors.Invalid("calendar_ref_is_a_non_empty",
                              field="calendar_ref")
     return value.strip()
 
@@ -264,4 +264,4 @@ def _uuid(value, field_name: str) -> str:
     try:
         return str(uuid.UUID(str(value)))
     except (ValueError, TypeError, AttributeError):
-        raise errors.Invalid(f"{field_name} must be an id.", field=field_name) from None
+        raise errors.Invalid(msg("field_name_must_be_an_id", field_name=field_name), field=field_name) from None

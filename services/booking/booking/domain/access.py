@@ -27,7 +27,7 @@ class Actor:
     @classmethod
     def from_wire(cls, data) -> "Actor":
         if not isinstance(data, dict) or data.get("role") not in ROLES:
-            raise errors.Forbidden("Unknown caller.")
+            raise errors.Forbidden("unknown_caller")
         return cls(
             person_id=data.get("person_id"),
             role=data["role"],
@@ -43,22 +43,22 @@ class Actor:
 def require_manager(actor: Actor, site_id: str | None) -> None:
     if site_id is None:
         if actor.role != "admin":
-            raise errors.Forbidden("Only an administrator may do this.")
+            raise errors.Forbidden("only_an_administrator_may_do_this")
         return
     if not actor.manages(site_id):
-        raise errors.Forbidden("You do not administer this site.")
+        raise errors.Forbidden("you_do_not_administer_this_site")
 
 
 def booking_person(actor: Actor, requested_person_id: str | None, site_id: str) -> str:
     """The person a new booking is for: oneself, or anyone for a manager."""
     if actor.role not in BOOKING_ROLES:
-        raise errors.Forbidden("This kind of account cannot book.")
+        raise errors.Forbidden("this_kind_of_account_cannot_book")
     if requested_person_id and requested_person_id != actor.person_id:
         if not actor.manages(site_id):
-            raise errors.Forbidden("You may only book for yourself.")
+            raise errors.Forbidden("you_may_only_book_for_yourself")
         return requested_person_id
     if not actor.person_id:
-        raise errors.Invalid("This account is not linked to a person; give person_id.", field="person_id")
+        raise errors.Invalid("this_account_is_not_linked_to", field="person_id")
     return actor.person_id
 
 
@@ -76,7 +76,7 @@ def require_room_device(actor: Actor) -> str:
     """Booking a room now, for whoever stands at its door: only that room's
     tablet may, and the room is the device's own (never one it names)."""
     if actor.role != "device" or not actor.room_id or not actor.device_id:
-        raise errors.Forbidden("Only the tablet at a room's door can book it now.")
+        raise errors.Forbidden("only_the_tablet_at_a_room")
     return str(actor.room_id)
 
 
@@ -90,7 +90,7 @@ def require_attendance(actor: Actor, booking: dict) -> None:
 
 def require_change(actor: Actor, owner_id: str, site_id: str) -> None:
     if actor.role not in BOOKING_ROLES or not may_change(actor, owner_id, site_id):
-        raise errors.Forbidden("You may only change your own bookings.")
+        raise errors.Forbidden("you_may_only_change_your_own_2")
 
 
 PRIVATE_FIELDS = ("person_id", "title", "series_id", "source", "created_at", "checked_in_at")

@@ -4,20 +4,31 @@ Each error carries a stable ``code`` that the gateway maps to an HTTP status
 in one table. The exception's args are ``(code, message, details_json)``:
 nameko turns every non-string value inside ``exc_args`` into a string (a line
 number 4 would arrive as "4"), so the details cross the wire as one JSON text.
+An error is raised with a key of ``messages`` (or a ``messages.msg`` with its
+parameters), never a sentence: the message is rendered in the caller's
+language, current for the worker (``messages.speaking``), French by default.
 """
 
 from __future__ import annotations
 
 import json
 
+from . import messages
+
 
 class DomainError(Exception):
     code = "domain_error"
 
-    def __init__(self, message: str, **details):
-        super().__init__(self.code, message, json.dumps(details, default=str))
-        self.message = message
+    def __init__(self, message: str | messages.Message, **details):
+        if not isinstance(message, messages.Message):
+            message = messages.msg(message)
+        self.key, self.params = message
         self.details = details
+        super().__init__(self.code, messages.text(message), json.dumps(details, default=str))
+
+    @property
+    def message(self) -> str:
+        return self.args[1]
 
     def __str__(self) -> str:
         return self.message
@@ -36,7 +47,7 @@ class Invalid(DomainError):
 
     code = "invalid"
 
-    def __init__(self, message: str, field: str | None = None, **details):
+    def __init__(self, message: str | messages.Message, field: str | None = None, **details):
         super().__init__(message, field=field, **details)
 
 
@@ -47,11 +58,11 @@ class ImportRejected(DomainError):
 
     def __init__(self, errors: list[dict]):
         first = errors[0] if errors else {}
-        message = (
-            f"{len(errors)} error(s) in the file; nothing was imported. First: line "
-            f"{first.get('line')}, column {first.get('column')}: {first.get('message')}"
+        super().__init__(
+            messages.msg("import_rejected", count=len(errors), line=first.get("line"),
+                         column=first.get("column"), message=first.get("message")),
+            errors=errors,
         )
-        super().__init__(message, errors=errors)
 
 
 class IdempotencyKeyReused(DomainError):

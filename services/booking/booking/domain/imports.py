@@ -83,6 +83,7 @@ import re
 from dataclasses import dataclass, field
 
 from .errors import ImportRejected
+from . import messages
 
 RESOURCE_KINDS = ("desk", "room", "equipment")
 LANGUAGES = ("fr", "en")
@@ -221,7 +222,7 @@ def decode(data: bytes) -> str:
                 {
                     "line": line,
                     "column": "",
-                    "message": "The file is not UTF-8 text: save it as CSV UTF-8.",
+                    "message": messages.text("the_file_is_not_utf_8"),
                 }
             ]
         ) from None
@@ -240,42 +241,44 @@ def _read(
     if isinstance(text, (bytes, bytearray)):
         text = decode(bytes(text))
     if not isinstance(text, str):
-        raise ImportRejected([{"line": 1, "column": "", "message": "The file is not text."}])
+        raise ImportRejected([{"line": 1, "column": "", "message": messages.text("the_file_is_not_text")}])
     text = text.lstrip("\ufeff")
     if not text.strip():
-        errors.add(1, "", "The file is empty: the first line must name the columns.")
+        errors.add(1, "", messages.text("the_file_is_empty_the_first"))
         errors.raise_if_any()
     first_line = text.splitlines()[0]
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(first_line))
     try:
         records = list(reader)
     except csv.Error as exc:
-        errors.add(reader.line_num or 1, "", f"Unreadable CSV: {exc}.")
+        errors.add(reader.line_num or 1, "", messages.text("unreadable_csv_exc", exc=exc))
         errors.raise_if_any()
         raise AssertionError("unreachable") from None
 
     header = [cell.strip().lower() for cell in records[0]]
+    listed = False
     columns: dict[str, int] = {}
     for index, name in enumerate(header):
         if not name:
             if any(len(r) > index and r[index].strip() for r in records[1:]):
-                errors.add(1, f"#{index + 1}", f"Column {index + 1} has values but no name.")
+                errors.add(1, f"#{index + 1}", messages.text("column_number_has_values_but_no", number=index + 1))
             continue
         if name in columns:
-            errors.add(1, name, f"Column {name!r} appears twice.")
+            errors.add(1, name, messages.text("column_name_appears_twice", name=name))
         elif name not in known:
-            listed = any(e["message"].startswith("Unknown column") for e in errors.items)
+            # The known columns are listed once, with the first unknown one.
             errors.add(
                 1,
                 name,
-                f"Unknown column {name!r}."
-                + ("" if listed else f" The columns are: {', '.join(known)}."),
+                messages.text("unknown_column_name", name=name) if listed
+                else messages.text("unknown_column_name_listed", name=name, columns=", ".join(known)),
             )
+            listed = True
         else:
             columns[name] = index
     for name in required:
         if name not in columns:
-            errors.add(1, name, f"Required column {name!r} is missing.")
+            errors.add(1, name, messages.text("required_column_name_is_missing", name=name))
     errors.raise_if_any()
 
     rows = []
@@ -285,14 +288,14 @@ def _read(
         extra = [cell for cell in record[len(header):] if cell.strip()]
         if extra:
             errors.add(
-                line, "", f"The line has {len(record)} cells but the header names {len(header)}."
+                line, "", messages.text("the_line_has_cells_cells_but", cells=len(record), columns=len(header))
             )
             continue
         rows.append(
             (line, {name: (record[i].strip() if i < len(record) else "") for name, i in columns.items()})
         )
     if not rows and not errors.items:
-        errors.add(2, "", "The file has a header but no data rows.")
+        errors.add(2, "", messages.text("the_file_has_a_header_but"))
     return set(columns), rows
 
 
@@ -303,13 +306,13 @@ def _text(errors, line, row, column, required=False, limit=MAX_TEXT):
     value = row.get(column, "")
     if not value:
         if required:
-            errors.add(line, column, f"{column} is required.")
+            errors.add(line, column, messages.text("column_is_required", column=column))
         return None
     if len(value) > limit:
-        errors.add(line, column, f"{column} is longer than {limit} characters.")
+        errors.add(line, column, messages.text("column_is_longer_than_limit_characters", column=column, limit=limit))
         return None
     if any(ord(ch) < 32 for ch in value):
-        errors.add(line, column, f"{column} contains control characters or line breaks.")
+        errors.add(line, column, messages.text("column_contains_control_characters_or_line", column=column))
         return None
     return value
 
@@ -319,8 +322,7 @@ def _code(errors, line, column, value):
         errors.add(
             line,
             column,
-            f"{value!r} is not a valid code: use letters, digits, '.', '_' and '-' "
-            f"({MAX_CODE} characters at most).",
+            messages.text("value_is_not_a_valid_code", value=value, max_code=MAX_CODE),
         )
         return None
     return value
@@ -344,12 +346,12 @@ def _code_list(errors, line, row, column) -> tuple[str, ...] | None:
     out: list[str] = []
     for code in codes:
         if not code:
-            errors.add(line, column, f"{column} has an empty item; separate codes with '|'.")
+            errors.add(line, column, messages.text("column_has_an_empty_item_separate", column=column))
             return None
         if _code(errors, line, column, code) is None:
             return None
         if code in out:
-            errors.add(line, column, f"Team {code!r} is listed twice.")
+            errors.add(line, column, messages.text("team_code_is_listed_twice", code=code))
             return None
         out.append(code)
     return tuple(out)
@@ -359,18 +361,18 @@ def _integer(errors, line, row, column, default=None, minimum=None, maximum=None
     value = row.get(column, "")
     if not value:
         if default is None:
-            errors.add(line, column, f"{column} is required.")
+            errors.add(line, column, messages.text("column_is_required", column=column))
         return default
     try:
         number = int(value)
     except ValueError:
-        errors.add(line, column, f"{column} must be a whole number, not {value!r}.")
+        errors.add(line, column, messages.text("column_must_be_a_whole_number", column=column, value=value))
         return None
     if minimum is not None and number < minimum:
-        errors.add(line, column, f"{column} must be at least {minimum}, not {number}.")
+        errors.add(line, column, messages.text("column_must_be_at_least_minimum", column=column, minimum=minimum, number=number))
         return None
     if maximum is not None and number > maximum:
-        errors.add(line, column, f"{column} must be at most {maximum}, not {number}.")
+        errors.add(line, column, messages.text("column_must_be_at_most_maximum", column=column, maximum=maximum, number=number))
         return None
     return number
 
@@ -382,10 +384,10 @@ def _number(errors, line, row, column):
     try:
         number = float(value.replace(",", ".").replace(" ", ""))
     except ValueError:
-        errors.add(line, column, f"{column} must be a number, not {value!r}.")
+        errors.add(line, column, messages.text("column_must_be_a_number_not", column=column, value=value))
         return None
     if not math.isfinite(number) or abs(number) > 1_000_000:
-        errors.add(line, column, f"{column} must be a finite number below one million.")
+        errors.add(line, column, messages.text("column_must_be_a_finite_number", column=column))
         return None
     return number
 
@@ -404,19 +406,19 @@ def parse_attributes(value: str) -> dict:
         name = name.strip().lower()
         if not ATTRIBUTE_RE.match(name):
             raise ValueError(
-                f"{name!r} is not an attribute name: use lower-case letters, digits and '_'."
+                messages.text("name_is_not_an_attribute_name", name=name)
             )
         if name in attributes:
-            raise ValueError(f"Attribute {name!r} appears twice.")
+            raise ValueError(messages.text("attribute_name_appears_twice", name=name))
         if sep:
             try:
                 number = int(raw.strip())
             except ValueError:
                 raise ValueError(
-                    f"Attribute {name!r} must be a whole number, not {raw.strip()!r}."
+                    messages.text("attribute_name_must_be_a_whole", name=name, value=raw.strip())
                 ) from None
             if number < 0:
-                raise ValueError(f"Attribute {name!r} cannot be negative.")
+                raise ValueError(messages.text("attribute_name_cannot_be_negative", name=name))
             attributes[name] = number
         else:
             attributes[name] = True
@@ -432,7 +434,7 @@ def _timezone(errors, line, row, column):
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
-        errors.add(line, column, f"{value!r} is not an IANA time zone such as Europe/Paris.")
+        errors.add(line, column, messages.text("value_is_not_an_iana_time", value=value))
         return None
     return value
 
@@ -468,9 +470,9 @@ def parse_resources(text: str | bytes) -> list[ResourceRow]:
         zone_team_code = _optional_code(errors, line, row, "zone_team_code")
         kind = row.get("kind", "").lower()
         if not kind:
-            errors.add(line, "kind", "kind is required: desk, room or equipment.")
+            errors.add(line, "kind", messages.text("kind_is_required_desk_room_or"))
         elif kind not in RESOURCE_KINDS:
-            errors.add(line, "kind", f"Unknown kind {row['kind']!r}: use desk, room or equipment.")
+            errors.add(line, "kind", messages.text("unknown_kind_kind_use_desk_room", kind=row['kind']))
         code = _required_code(errors, line, row, "code")
         name = _text(errors, line, row, "name", required=True)
         capacity = _integer(
@@ -488,7 +490,7 @@ def parse_resources(text: str | bytes) -> list[ResourceRow]:
         y = _number(errors, line, row, "y")
         if (row.get("x", "") == "") != (row.get("y", "") == ""):
             missing = "y" if row.get("x") else "x"
-            errors.add(line, missing, "Give both x and y, or neither.")
+            errors.add(line, missing, messages.text("give_both_x_and_y_or"))
         if len(errors.items) > before:
             continue
 
@@ -509,8 +511,7 @@ def parse_resources(text: str | bytes) -> list[ResourceRow]:
             errors.add(
                 line,
                 "code",
-                f"Code {code!r} is already used in site {site_code!r} on line "
-                f"{seen_resources[resource_key]}.",
+                messages.text("code_code_is_already_used_in", code=code, site_code=site_code, first_line=seen_resources[resource_key]),
             )
             continue
         seen_resources[resource_key] = line
@@ -563,8 +564,7 @@ def _agree(errors: _Errors, seen: dict, key, line: int, values: dict, what: str)
             errors.add(
                 line,
                 column,
-                f"The {what} {code!r} has {column} {first[column]!r} on line {first_line} "
-                f"but {value!r} here.",
+                messages.text("the_what_code_has_column_first", what=what, code=code, column=column, first_value=first[column], first_line=first_line, value=value),
             )
 
 
@@ -585,7 +585,7 @@ def parse_people(text: str | bytes) -> list[PersonRow]:
         email = _text(errors, line, row, "email", required=True, limit=254)
         if email is not None:
             if not EMAIL_RE.match(email):
-                errors.add(line, "email", f"{email!r} is not an e-mail address.")
+                errors.add(line, "email", messages.text("email_is_not_an_e_mail", email=email))
                 email = None
             else:
                 email = email.lower()
@@ -599,11 +599,11 @@ def parse_people(text: str | bytes) -> list[PersonRow]:
             errors.add(
                 line,
                 "phone_extension",
-                f"{phone!r} is not a phone number: use digits, spaces and + . - ( ).",
+                messages.text("phone_is_not_a_phone_number", phone=phone),
             )
         language = row.get("language", "").lower() or "fr"
         if language not in LANGUAGES:
-            errors.add(line, "language", f"Unknown language {row['language']!r}: use fr or en.")
+            errors.add(line, "language", messages.text("unknown_language_language_use_fr_or", language=row['language']))
 
         teams = None
         if has_teams:
@@ -616,11 +616,10 @@ def parse_people(text: str | bytes) -> list[PersonRow]:
                     errors.add(
                         line,
                         "team_names",
-                        f"{len(given_names)} team name(s) for {len(codes)} team code(s); "
-                        "give one name per code, in the same order.",
+                        messages.text("names_team_name_s_for_codes", names=len(given_names), codes=len(codes)),
                     )
                 elif any(not n or len(n) > MAX_TEXT for n in given_names):
-                    errors.add(line, "team_names", "A team name is empty or too long.")
+                    errors.add(line, "team_names", messages.text("a_team_name_is_empty_or"))
                 else:
                     names = given_names
             elif names_raw:
@@ -634,8 +633,7 @@ def parse_people(text: str | bytes) -> list[PersonRow]:
                         errors.add(
                             line,
                             "team_names",
-                            f"Team {code!r} is named {first_name!r} on line {first_line} "
-                            f"but {team_name!r} here.",
+                            messages.text("team_code_is_named_first_name", code=code, first_name=first_name, first_line=first_line, team_name=team_name),
                         )
                     team_names.setdefault(code, (line, team_name))
                 teams = tuple(zip(codes, names))
@@ -643,7 +641,7 @@ def parse_people(text: str | bytes) -> list[PersonRow]:
             continue
         if email in seen_emails:
             errors.add(
-                line, "email", f"{email} is already on line {seen_emails[email]}."
+                line, "email", messages.text("email_is_already_on_line_first", email=email, first_line=seen_emails[email])
             )
             continue
         seen_emails[email] = line

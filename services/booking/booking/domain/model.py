@@ -12,6 +12,7 @@ from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from .errors import Invalid
+from .messages import msg
 
 RESOURCE_KINDS = ("desk", "room", "equipment")
 PERIODS = ("day", "morning", "afternoon")
@@ -26,9 +27,9 @@ class Interval:
 
     def __post_init__(self):
         if self.start.tzinfo is None or self.end.tzinfo is None:
-            raise Invalid("Times must carry a UTC offset.", field="start")
+            raise Invalid("times_must_carry_a_utc_offset", field="start")
         if self.end <= self.start:
-            raise Invalid("The end must be after the start.", field="end")
+            raise Invalid("the_end_must_be_after_the", field="end")
 
     def overlaps(self, other: "Interval") -> bool:
         return self.start < other.end and other.start < self.end
@@ -94,16 +95,16 @@ def period_interval(site: Site, day: date, period: str) -> Interval:
         return Interval(site.at(day, site.opening_time), site.at(day, site.midday_time))
     if period == "afternoon":
         return Interval(site.at(day, site.midday_time), site.at(day, site.closing_time))
-    raise Invalid(f"Unknown period {period!r}: use day, morning or afternoon.", field="period")
+    raise Invalid(msg("unknown_period_period_use_day_morning", period=period), field="period")
 
 
 def parse_instant(value: str, field_name: str) -> datetime:
     try:
         moment = datetime.fromisoformat(value)
     except (TypeError, ValueError):
-        raise Invalid(f"{field_name} is not an ISO 8601 date-time.", field=field_name) from None
+        raise Invalid(msg("field_name_is_not_an_iso", field_name=field_name), field=field_name) from None
     if moment.tzinfo is None:
-        raise Invalid(f"{field_name} must carry a UTC offset.", field=field_name)
+        raise Invalid(msg("field_name_must_carry_a_utc", field_name=field_name), field=field_name)
     return moment
 
 
@@ -111,4 +112,4 @@ def parse_day(value: str, field_name: str = "date") -> date:
     try:
         return date.fromisoformat(value)
     except (TypeError, ValueError):
-        raise Invalid(f"{field_name} is not a YYYY-MM-DD date.", field=field_name) from None
+        raise Invalid(msg("field_name_is_not_a_yyyy", field_name=field_name), field=field_name) from None

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from . import errors
 from .model import RESOURCE_KINDS
+from .messages import msg
 
 PARENT = {"building": "site_id", "floor": "building_id", "zone": "floor_id", "resource": "zone_id"}
 ENTITIES = ("site", "building", "floor", "zone", "resource")
@@ -20,13 +21,13 @@ MAX_TEXT = 200
 
 def _text(value, name, required=True, max_len=MAX_TEXT):
     if not isinstance(value, str) or (required and not value.strip()) or len(value) > max_len:
-        raise errors.Invalid(f"{name} must be a text of 1 to {max_len} characters.", field=name)
+        raise errors.Invalid(msg("name_must_be_a_text_of", name=name, max_len=max_len), field=name)
     return value.strip()
 
 
 def _int(value, name, low, high):
     if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-        raise errors.Invalid(f"{name} must be a whole number from {low} to {high}.", field=name)
+        raise errors.Invalid(msg("name_must_be_a_whole_number", name=name, low=low, high=high), field=name)
     return value
 
 
@@ -34,7 +35,7 @@ def _number(value, name, nullable=True):
     if value is None and nullable:
         return None
     if not isinstance(value, (int, float)) or isinstance(value, bool) or not -1e6 < value < 1e6:
-        raise errors.Invalid(f"{name} must be a number.", field=name)
+        raise errors.Invalid(msg("name_must_be_a_number", name=name), field=name)
     return float(value)
 
 
@@ -44,21 +45,21 @@ def _uuid(value, name, nullable=False):
     try:
         return str(uuid.UUID(value))
     except (ValueError, TypeError, AttributeError):
-        raise errors.Invalid(f"{name} must be an id.", field=name) from None
+        raise errors.Invalid(msg("name_must_be_an_id", name=name), field=name) from None
 
 
 def _clock(value, name):
     try:
         return time.fromisoformat(value)
     except (TypeError, ValueError):
-        raise errors.Invalid(f"{name} must be a time such as 07:30.", field=name) from None
+        raise errors.Invalid(msg("name_must_be_a_time_such", name=name), field=name) from None
 
 
 def _timezone(value, name):
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError, TypeError):
-        raise errors.Invalid(f"{name} must be an IANA time zone such as Europe/Paris.", field=name) from None
+        raise errors.Invalid(msg("name_must_be_an_iana_time", name=name), field=name) from None
     return value
 
 
@@ -66,39 +67,39 @@ def _weekdays(value, name):
     if not isinstance(value, list) or any(
         not isinstance(d, int) or isinstance(d, bool) or not 1 <= d <= 7 for d in value
     ):
-        raise errors.Invalid(f"{name} must list ISO weekdays from 1 (Monday) to 7.", field=name)
+        raise errors.Invalid(msg("name_must_list_iso_weekdays_from", name=name), field=name)
     return sorted(set(value))
 
 
 def _dates(value, name):
     if not isinstance(value, list) or len(value) > 400:
-        raise errors.Invalid(f"{name} must list dates.", field=name)
+        raise errors.Invalid(msg("name_must_list_dates", name=name), field=name)
     try:
         return sorted({date.fromisoformat(d) for d in value})
     except (TypeError, ValueError):
-        raise errors.Invalid(f"{name} must list dates as YYYY-MM-DD.", field=name) from None
+        raise errors.Invalid(msg("name_must_list_dates_as_yyyy", name=name), field=name) from None
 
 
 def _attributes(value, name):
     if not isinstance(value, dict) or len(value) > 30:
-        raise errors.Invalid(f"{name} must be an object of at most 30 entries.", field=name)
+        raise errors.Invalid(msg("name_must_be_an_object_of", name=name), field=name)
     for key, item in value.items():
         if not isinstance(key, str) or not key or len(key) > 40:
-            raise errors.Invalid(f"{name} keys are short names.", field=name)
+            raise errors.Invalid(msg("name_keys_are_short_names", name=name), field=name)
         if not isinstance(item, (bool, int, float, str)) or (isinstance(item, str) and len(item) > 100):
-            raise errors.Invalid(f"{name}.{key} must be true/false, a number or a short text.", field=name)
+            raise errors.Invalid(msg("name_key_must_be_true_false", name=name, key=key), field=name)
     return value
 
 
 def _uuid_list(value, name):
     if not isinstance(value, list) or len(value) > 50:
-        raise errors.Invalid(f"{name} must list ids.", field=name)
+        raise errors.Invalid(msg("name_must_list_ids", name=name), field=name)
     return [_uuid(v, name) for v in value]
 
 
 def _kind(value, name):
     if value not in RESOURCE_KINDS:
-        raise errors.Invalid(f"{name} must be desk, room or equipment.", field=name)
+        raise errors.Invalid(msg("name_must_be_desk_room_or", name=name), field=name)
     return value
 
 
@@ -143,23 +144,23 @@ REQUIRED = {
 def validate(entity: str, data, partial: bool = False) -> dict:
     """Cleaned fields of an entity; ``partial`` for an update (PATCH)."""
     if entity not in FIELDS:
-        raise errors.NotFound(f"Unknown kind of place {entity!r}.", field="entity")
+        raise errors.NotFound(msg("unknown_kind_of_place_entity", entity=entity), field="entity")
     if not isinstance(data, dict):
-        raise errors.Invalid("The body must be an object.", field=None)
+        raise errors.Invalid("the_body_must_be_an_object", field=None)
     fields = FIELDS[entity]
     unknown = sorted(set(data) - set(fields))
     if unknown:
-        raise errors.Invalid(f"Unknown field {unknown[0]!r}.", field=unknown[0])
+        raise errors.Invalid(msg("unknown_field_name", name=unknown[0]), field=unknown[0])
     if not partial:
         for name in REQUIRED[entity]:
             if name not in data:
-                raise errors.Invalid(f"{name} is required.", field=name)
+                raise errors.Invalid(msg("name_is_required", name=name), field=name)
     elif not data:
-        raise errors.Invalid("Nothing to change.", field=None)
+        raise errors.Invalid("nothing_to_change", field=None)
     cleaned = {name: fields[name](value, name) for name, value in data.items()}
     if entity == "site":
         times = [cleaned.get(k) for k in ("opening_time", "midday_time", "closing_time")]
         if all(times) and not times[0] < times[1] < times[2]:
-            raise errors.Invalid("Opening, midday and closing times must be in that order.",
+            raise errors.Invalid("opening_midday_and_closing_times_must",
                                  field="midday_time")
     return cleaned

@@ -13,6 +13,7 @@ from dateutil.rrule import rrulestr
 
 from . import errors
 from .model import Interval, Site, period_interval
+from .messages import msg
 
 MAX_OCCURRENCES = 400
 ALLOWED_FREQS = {"DAILY", "WEEKLY", "MONTHLY"}
@@ -25,7 +26,7 @@ def _normalise(rule: str, site: Site) -> str:
     write both ``UNTIL=20270331`` and ``UNTIL=20270331T000000Z``.
     """
     if not isinstance(rule, str) or not rule.strip() or len(rule) > 200:
-        raise errors.Invalid("rrule must be a non-empty RRULE of at most 200 characters.", field="rrule")
+        raise errors.Invalid("rrule_must_be_a_non_empty", field="rrule")
     text = rule.strip()
     if text.upper().startswith("RRULE:"):
         text = text[6:]
@@ -33,12 +34,12 @@ def _normalise(rule: str, site: Site) -> str:
     for chunk in text.split(";"):
         key, sep, value = chunk.partition("=")
         if not sep or not key or not value:
-            raise errors.Invalid(f"rrule part {chunk!r} is not NAME=VALUE.", field="rrule")
+            raise errors.Invalid(msg("rrule_part_chunk_is_not_name", chunk=chunk), field="rrule")
         parts[key.strip().upper()] = value.strip().upper()
     if "DTSTART" in parts:
-        raise errors.Invalid("rrule must not carry DTSTART: the first date gives it.", field="rrule")
+        raise errors.Invalid("rrule_must_not_carry_dtstart_the", field="rrule")
     if parts.get("FREQ") not in ALLOWED_FREQS:
-        raise errors.Invalid("rrule FREQ must be DAILY, WEEKLY or MONTHLY.", field="rrule")
+        raise errors.Invalid("rrule_freq_must_be_daily_weekly", field="rrule")
     until = parts.get("UNTIL")
     if until:
         try:
@@ -50,7 +51,7 @@ def _normalise(rule: str, site: Site) -> str:
             else:
                 local = datetime.strptime(until, "%Y%m%d") + timedelta(days=1, seconds=-1)
         except ValueError:
-            raise errors.Invalid("rrule UNTIL is not a date.", field="rrule") from None
+            raise errors.Invalid("rrule_until_is_not_a_date", field="rrule") from None
         parts["UNTIL"] = local.strftime("%Y%m%dT%H%M%S")
     return ";".join(f"{k}={v}" for k, v in parts.items())
 
@@ -61,13 +62,13 @@ def occurrence_days(rule: str, site: Site, first_day: date, first_time: time) ->
     try:
         recurrence = rrulestr(normalised, dtstart=datetime.combine(first_day, first_time))
     except (ValueError, TypeError) as exc:
-        raise errors.Invalid(f"rrule is not valid: {exc}.", field="rrule") from None
+        raise errors.Invalid(msg("rrule_is_not_valid_exc", exc=exc), field="rrule") from None
     days = []
     for occurrence in recurrence:
         days.append(occurrence.date())
         if len(days) > MAX_OCCURRENCES:
             raise errors.RecurrenceTooLong(
-                f"A series has {MAX_OCCURRENCES} occurrences at most; add UNTIL or COUNT.",
+                msg("a_series_has_max_occurrences_occurrences", max_occurrences=MAX_OCCURRENCES),
                 field="rrule",
             )
         if occurrence.date() > first_day + timedelta(days=3660):

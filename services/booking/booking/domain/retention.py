@@ -19,6 +19,7 @@ from datetime import datetime
 from dateutil.relativedelta import relativedelta
 
 from . import errors
+from .messages import msg
 
 LIMITS = {
     "bookings_months": (1, 120),
@@ -41,14 +42,14 @@ class Retention:
     def changed(self, data) -> "Retention":
         """A copy with the fields of ``data`` (a partial object) checked and applied."""
         if not isinstance(data, dict):
-            raise errors.Invalid("retention must be an object.", field="retention")
+            raise errors.Invalid("retention_must_be_an_object", field="retention")
         unknown = sorted(set(data) - set(LIMITS))
         if unknown:
-            raise errors.Invalid(f"Unknown field {unknown[0]!r}.", field=unknown[0])
+            raise errors.Invalid(msg("unknown_field_name", name=unknown[0]), field=unknown[0])
         for name, value in data.items():
             low, high = LIMITS[name]
             if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-                raise errors.Invalid(f"{name} must be a whole number from {low} to {high}.", field=name)
+                raise errors.Invalid(msg("name_must_be_a_whole_number", name=name, low=low, high=high), field=name)
         return replace(self, **data)
 
 

@@ -15,6 +15,7 @@ import holidays
 
 from . import errors
 from .model import Interval, Resource, Site
+from .messages import msg
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,7 @@ class Rules:
         known = {f.name for f in fields(self)}
         unknown = set(changes) - known
         if unknown:
-            raise errors.Invalid(f"Unknown rule {sorted(unknown)[0]!r}.", field=sorted(unknown)[0])
+            raise errors.Invalid(msg("unknown_rule_name", name=sorted(unknown)[0]), field=sorted(unknown)[0])
         bounds = {
             "max_days_ahead": (0, 3660),
             "max_recurring_days_ahead": (0, 3660),
@@ -46,11 +47,11 @@ class Rules:
         for name, value in changes.items():
             if name == "checkin_deadline":
                 if value is not None and not (isinstance(value, str) and DEADLINE.match(value)):
-                    raise errors.Invalid("checkin_deadline is a local time HH:MM, or null.", field=name)
+                    raise errors.Invalid("checkin_deadline_is_a_local_time", field=name)
                 continue
             low, high = bounds[name]
             if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-                raise errors.Invalid(f"{name} must be a whole number from {low} to {high}.", field=name)
+                raise errors.Invalid(msg("name_must_be_a_whole_number", name=name, low=low, high=high), field=name)
         return replace(self, **changes)
 
 
@@ -93,11 +94,11 @@ def holiday_name(site: Site, day: date) -> str | None:
 def closure_reason(site: Site, day: date) -> errors.RuleViolation | None:
     """Why a site is closed on a local day, or None when it is open."""
     if day.isoweekday() in site.closed_weekdays or day in site.closed_dates:
-        return errors.SiteClosed(f"{site.name} is closed on {day.isoformat()}.", date=day.isoformat())
+        return errors.SiteClosed(msg("site_is_closed_on_day", site=site.name, day=day.isoformat()), date=day.isoformat())
     name = holiday_name(site, day)
     if name:
         return errors.PublicHoliday(
-            f"{day.isoformat()} is a public holiday ({name}).", date=day.isoformat(), holiday=name
+            msg("day_is_a_public_holiday_name", day=day.isoformat(), name=name), date=day.isoformat(), holiday=name
         )
     return None
 
@@ -113,18 +114,18 @@ def check_booking(
 ) -> None:
     """Raise the first rule the requested interval breaks."""
     if interval.end <= now:
-        raise errors.InThePast("This time is already over.", field="start")
+        raise errors.InThePast("this_time_is_already_over", field="start")
 
     first_day = site.local_date(interval.start)
     today = site.local_date(now)
     horizon = rules.max_recurring_days_ahead if recurring else rules.max_days_ahead
     if first_day > today + timedelta(days=horizon):
         raise errors.TooFarAhead(
-            f"Bookings open {horizon} days ahead at most.", field="start", max_days_ahead=horizon
+            msg("bookings_open_horizon_days_ahead_at", horizon=horizon), field="start", max_days_ahead=horizon
         )
     if interval.minutes > rules.max_duration_minutes:
         raise errors.TooLong(
-            f"A booking lasts {rules.max_duration_minutes} minutes at most.",
+            msg("a_booking_lasts_minutes_minutes_at", minutes=rules.max_duration_minutes),
             field="end",
             max_duration_minutes=rules.max_duration_minutes,
         )
@@ -137,7 +138,7 @@ def check_booking(
     closes = site.at(first_day, site.closing_time)
     if interval.start < opens or interval.end > closes:
         raise errors.OutsideOpeningHours(
-            f"{site.name} is open from {site.opening_time:%H:%M} to {site.closing_time:%H:%M}.",
+            msg("site_is_open_from_opening_to", site=site.name, opening=site.opening_time, closing=site.closing_time),
             field="start",
             opening_time=site.opening_time.strftime("%H:%M"),
             closing_time=site.closing_time.strftime("%H:%M"),
@@ -145,7 +146,7 @@ def check_booking(
 
     if not resource.open_to(person_team_ids):
         raise errors.RestrictedResource(
-            f"{resource.name} is reserved for some teams.", field="resource_id"
+            msg("resource_is_reserved_for_some_teams", resource=resource.name), field="resource_id"
         )
 
 
@@ -154,8 +155,7 @@ def check_in_window(rules: Rules, interval: Interval, now: datetime) -> None:
     opens = interval.start - timedelta(minutes=rules.checkin_opens_minutes_before)
     if not opens <= now < interval.end:
         raise errors.CheckInNotOpen(
-            "Check-in is open from "
-            f"{rules.checkin_opens_minutes_before} minutes before the start until the end.",
+            msg("check_in_is_open_from_minutes", minutes=rules.checkin_opens_minutes_before),
             opens_at=opens.isoformat(),
             closes_at=interval.end.isoformat(),
         )

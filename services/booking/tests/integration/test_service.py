@@ -40,7 +40,20 @@ def test_domain_errors_cross_the_wire_with_code_message_and_details(rpc, place):
                            request={"resource_id": place.rooms[0], "date": day, "period": "morning"})
     assert caught.value.exc_type == "ResourceAlreadyBooked"
     assert booked["booking"]["status"] == "confirmed"
-    assert "already booked" in caught.value.value
+    assert caught.value.value == "Quelqu'un a déjà réservé Salle 0 sur ce créneau."
+
+
+def test_domain_errors_are_worded_in_the_callers_language(booking_service, amqp_uri, place):
+    day = (datetime.now(timezone.utc) + timedelta(days=1)).date().isoformat()
+    request = {"resource_id": place.rooms[0], "date": day, "period": "afternoon"}
+    with ServiceRpcProxy("booking", {"AMQP_URI": amqp_uri}, timeout=10,
+                         context_data={"language": "en"}) as english:
+        english.create_booking(actor={"person_id": place.people[0], "role": "agent"}, request=request)
+        with pytest.raises(RemoteError) as caught:
+            english.create_booking(actor={"person_id": place.people[1], "role": "agent"},
+                                   request=request)
+    assert caught.value.exc_type == "ResourceAlreadyBooked"
+    assert caught.value.value == "Salle 0 is already booked at that time."
 
 
 def test_unknown_callers_are_refused(rpc, place):

@@ -87,7 +87,7 @@ def test_missing_required_columns_are_named_on_line_1():
     header = RESOURCE_HEADER.replace("floor_level,", "").replace(",kind", "")
     errors = rejected(parse_resources, header + "\n")
     assert pairs(errors) == [(1, "floor_level"), (1, "kind")]
-    assert "missing" in errors[0]["message"]
+    assert "manque" in errors[0]["message"]
 
 
 def test_unknown_and_repeated_columns_are_refused():
@@ -128,8 +128,8 @@ def test_every_bad_cell_is_reported_with_its_line_and_column():
     ]
     by_line = {e["line"]: e["message"] for e in errors}
     assert "sofa" in by_line[3]
-    assert "at least 1" in by_line[5]
-    assert "line 2" in by_line[10]  # the duplicate names the first use
+    assert "au moins 1" in by_line[5]
+    assert "ligne 2" in by_line[10]  # the duplicate names the first use
 
 
 def test_the_same_zone_described_two_ways_is_refused():
@@ -139,7 +139,7 @@ def test_the_same_zone_described_two_ways_is_refused():
         resources(f"{TREE},desk,RH-01,P1,,,,,", f"{other_name},desk,RH-02,P2,,,,,"),
     )
     assert pairs(errors) == [(3, "zone_name")]
-    assert "line 2" in errors[0]["message"]
+    assert "ligne 2" in errors[0]["message"]
 
 
 def test_the_same_code_in_two_sites_is_fine():
@@ -247,7 +247,7 @@ def test_every_bad_person_line_is_reported():
         (10, "team_names"),
         (11, "team_codes"),
     ]
-    assert "line 2" in errors[1]["message"]  # duplicate e-mail, case-insensitive
+    assert "ligne 2" in errors[1]["message"]  # duplicate e-mail, case-insensitive
 
 
 def test_missing_email_column_is_named():
