@@ -28,12 +28,17 @@ from __future__ import annotations
 import logging
 import os
 
+import amqp.exceptions
+import kombu.exceptions
 from kombu import Exchange, Queue
 from nameko.events import EventHandler as _NamekoEventHandler
 from nameko.messaging import QueueConsumer as _NamekoQueueConsumer
 from nameko.rpc import Rpc as _NamekoRpc, RpcConsumer as _NamekoRpcConsumer, get_rpc_exchange
 
 log = logging.getLogger(__name__)
+
+_BROKER_GONE = (OSError, amqp.exceptions.ConnectionError, amqp.exceptions.RecoverableConnectionError,
+                kombu.exceptions.OperationalError)
 
 DEAD_LETTER_EXCHANGE = "escale.dead-letter"
 DEFAULT_PREFETCH = 16
@@ -136,6 +141,18 @@ class QueueConsumer(_NamekoQueueConsumer):
 
 class RpcConsumer(_NamekoRpcConsumer):
     queue_consumer = QueueConsumer()
+
+    def handle_result(self, message, result, exc_info):
+        """nameko lets a reply that cannot be published (the broker went away
+        while the worker ran) kill the whole service. The caller lost its
+        connection too (it answered 503 or times out); the request, not
+        acknowledged, is redelivered while its TTL lasts. So: log, live on."""
+        try:
+            return super().handle_result(message, result, exc_info)
+        except _BROKER_GONE as exc:
+            log.warning("RPC reply lost with the broker connection; the request will be redelivered",
+                        extra={"routing_key": message.delivery_info.get("routing_key"), "error": repr(exc)})
+            return result, exc_info
 
     def setup(self):
         if self.queue is None:
