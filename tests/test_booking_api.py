@@ -57,6 +57,20 @@ def test_fifty_concurrent_requests_for_one_desk_give_one_201_and_49_409(gateway,
     assert "person_id" not in loser["conflict"]
 
 
+def test_a_taken_desk_is_refused_in_french_by_default_and_in_english_on_request(gateway, place, agents):
+    body = {"resource_id": place.desks[1], "date": day(3), "period": "morning"}
+    with httpx.Client(base_url=gateway.url, timeout=20) as api:
+        assert api.post("/api/v1/bookings", json=body, headers=agents[0]).status_code == 201
+        french = api.post("/api/v1/bookings", json=body, headers=agents[1])
+        english = api.post("/api/v1/bookings", json=body, headers={**agents[1], "Accept-Language": "en"})
+    for answer in (french, english):
+        assert answer.status_code == 409
+        assert answer.json()["error"] == "resource_already_booked"
+        assert answer.json()["conflict"]["resource_id"] == place.desks[1]
+    assert french.json()["message"] == "Quelqu'un a déjà réservé Bureau 1 sur ce créneau."
+    assert english.json()["message"] == "Bureau 1 is already booked at that time."
+
+
 def test_agent_books_lists_checks_and_cancels(gateway, place, agents):
     me = agents[0]
     with httpx.Client(base_url=gateway.url, headers=me, timeout=10) as api:
@@ -200,8 +214,16 @@ def test_admin_imports_resources_from_csv_and_a_bad_line_imports_nothing(gateway
         refused = api.post("/api/v1/imports/resources", content=bad.encode(), headers=csv_headers)
         assert refused.status_code == 422, refused.text
         errors = refused.json()["errors"]
-        assert errors == [{"line": 4, "column": "kind", "message": errors[0]["message"]}]
-        assert "sofa" in errors[0]["message"]
+        # An administrator's CSV errors are in French unless the browser asks otherwise.
+        assert errors == [{"line": 4, "column": "kind", "message":
+                           "Type inconnu 'sofa' : utilisez desk (poste), room (salle) ou "
+                           "equipment (équipement)."}]
+        assert refused.json()["message"].startswith("1 erreur(s) dans le fichier ; rien n'a été importé.")
+        english = api.post("/api/v1/imports/resources", content=bad.encode(),
+                           headers={**csv_headers, "Accept-Language": "en-GB,en;q=0.8"})
+        assert english.status_code == 422
+        assert english.json()["errors"][0]["message"] == \
+            "Unknown kind 'sofa': use desk, room or equipment."
         with psycopg.connect(booking_db_url) as conn:
             assert conn.execute("SELECT count(*) FROM site WHERE code = %s", (f"imp-{tag}",)).fetchone()[0] == 0
         assert api.post("/api/v1/imports/resources", content=good.encode(),

@@ -15,12 +15,11 @@ from uuid import UUID
 from aiohttp import web
 from pydantic import Field
 
-from ..keys import RPC_KEY
 from ..openapi import Call
 from ..policy import Action, Role
 from ..schemas import Body, Out
 from . import api
-from .common import ok
+from .common import ok, service_rpc
 
 TAG = "calendars"
 SYNC_TIMEOUT = 300.0  # a manual round over many rooms outlasts the usual RPC timeout
@@ -106,9 +105,8 @@ async def delete_calendar(call: Call):
           tag=TAG, action=Action.MANAGE_CALENDARS, response=SyncRun, errors=(404, 409))
 async def sync_calendar(call: Call):
     await _site_admin_check(call, call.path["id"])
-    run = await call.request.app[RPC_KEY].call(
-        "booking", "sync_now", context={"language": call.language}, timeout=SYNC_TIMEOUT,
-        actor=call.actor.for_rpc(), site_id=str(call.path["id"]))
+    run = await service_rpc(call.request, "booking", "sync_now", timeout=SYNC_TIMEOUT,
+                            actor=call.actor.for_rpc(), site_id=str(call.path["id"]))
     return ok(run)
 
 

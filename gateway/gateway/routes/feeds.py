@@ -35,12 +35,12 @@ from ..adapters.feed_tokens import MAX_LIVE_FEEDS, Feed, FeedTokenStore, TooMany
 from ..errors import STATUS, ApiError, error_response, language_of as request_language
 from ..ical_feed import (DEFAULT_TIMEZONE, FeedSpec, Window, build_feed, fingerprint, language_of,
                          last_modified, room_privacy, window)
-from ..keys import CATALOG_KEY, RPC_KEY, SETTINGS_KEY
+from ..keys import CATALOG_KEY, SETTINGS_KEY
 from ..openapi import Call
 from ..policy import Action
 from ..schemas import Body, Out
 from . import api
-from .common import ok
+from .common import ok, service_rpc
 
 TAG = "feeds"
 FEEDS_KEY = web.AppKey("feeds", FeedTokenStore)
@@ -182,7 +182,7 @@ def install_public(app: web.Application) -> None:
             return error_response(STATUS["too_many_requests"], "too_many_requests",
                                   i18n.message("feed_too_often", request_language(request)),
                                   headers={"Retry-After": "60"})
-        spec, items, span = await _inputs(request.app, feed)
+        spec, items, span = await _inputs(request, feed)
         etag = f'"{fingerprint(spec, items, span)}"'
         headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL}
         changed = last_modified(items)
@@ -228,12 +228,12 @@ class BodyCache:
         self.size += len(body)
 
 
-async def _inputs(app: web.Application, feed: Feed) -> tuple[FeedSpec, list[dict], Window]:
+async def _inputs(request: web.Request, feed: Feed) -> tuple[FeedSpec, list[dict], Window]:
     """What the feed shows, from booking's RPCs (the catalogue from the cache)."""
-    rpc, catalog = app[RPC_KEY], app[CATALOG_KEY]
+    catalog = request.app[CATALOG_KEY]
     span = window(datetime.now(timezone.utc))
     if feed.kind == "person":
-        person = await rpc.call("booking", "get_person", person_id=str(feed.person_id))
+        person = await service_rpc(request, "booking", "get_person", person_id=str(feed.person_id))
         owner = {"person_id": str(feed.person_id)}
         language = language_of(person.get("language"))
         spec = FeedSpec(str(feed.id), "person", person.get("display_name") or "", language)
@@ -247,9 +247,9 @@ async def _inputs(app: web.Application, feed: Feed) -> tuple[FeedSpec, list[dict
         spec = FeedSpec(str(feed.id), "room", room.get("name") or "",
                         language_of(attributes.get("language")),
                         _zone(site.get("timezone")), show_titles, show_organiser)
-    result = await rpc.call("booking", "feed_bookings", start=span.start.isoformat(),
-                            end=span.end.isoformat(),
-                            cancelled_since=span.cancelled_since.isoformat(), **owner)
+    result = await service_rpc(request, "booking", "feed_bookings", start=span.start.isoformat(),
+                               end=span.end.isoformat(),
+                               cancelled_since=span.cancelled_since.isoformat(), **owner)
     items = result.get("items") or []
     if feed.kind == "person" and items:
         # A person has no site of their own: the calendar's zone is where they book.

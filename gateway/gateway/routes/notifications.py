@@ -12,12 +12,11 @@ from uuid import UUID
 
 from pydantic import Field
 
-from ..keys import RPC_KEY
 from ..openapi import Call
 from ..policy import Action
 from ..schemas import Body, Out, Query
 from . import api
-from .common import ok
+from .common import ok, service_rpc
 
 TAG = "notifications"
 Channel = Literal["email", "chat"]
@@ -112,8 +111,7 @@ class Deleted(Out):
 
 
 async def notify(call: Call, method: str, **kwargs):
-    return await call.request.app[RPC_KEY].call(
-        "notify", method, context={"language": call.language}, **kwargs)
+    return await service_rpc(call.request, "notify", method, **kwargs)
 
 
 @api.get("/me/notification-preferences", summary="My notification preferences", tag=TAG,

@@ -13,7 +13,7 @@ import logging
 
 from aiohttp import web
 
-from ..keys import PRESENCE_READ_KEY, RPC_KEY
+from ..keys import PRESENCE_READ_KEY
 from ..openapi import Call
 from ..policy import Action
 from ..presence_schemas import (
@@ -22,7 +22,7 @@ from ..presence_schemas import (
     WhereIsQuery,
 )
 from . import api
-from .common import ok, without_none
+from .common import ok, service_rpc, without_none
 
 log = logging.getLogger(__name__)
 
@@ -30,8 +30,7 @@ TAG = "presence"
 
 
 async def presence_rpc(call: Call, method: str, **kwargs):
-    return await call.request.app[RPC_KEY].call(
-        "presence", method, context={"language": call.language}, **kwargs)
+    return await service_rpc(call.request, "presence", method, **kwargs)
 
 
 def _viewer(call: Call) -> tuple[str | None, str]:

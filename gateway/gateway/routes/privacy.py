@@ -35,7 +35,7 @@ from ..rpc import RemoteError
 from ..schemas import Body, Out, Query
 from ..webhooks import BotSettings
 from . import api
-from .common import ok
+from .common import ok, service_rpc
 
 log = logging.getLogger(__name__)
 
@@ -184,8 +184,7 @@ def _own(call: Call) -> uuid.UUID:
 
 
 async def _rpc(call: Call, service: str, method: str, **kwargs):
-    return await call.request.app[RPC_KEY].call(service, method, context={"language": call.language},
-                                                actor=call.actor.for_rpc(), **kwargs)
+    return await service_rpc(call.request, service, method, actor=call.actor.for_rpc(), **kwargs)
 
 
 async def _export(call: Call, pid: uuid.UUID) -> dict:
@@ -204,7 +203,7 @@ async def _export(call: Call, pid: uuid.UUID) -> dict:
 
 async def _email_of(call: Call, pid: uuid.UUID) -> str | None:
     try:
-        person = await call.request.app[RPC_KEY].call("booking", "get_person", person_id=str(pid))
+        person = await service_rpc(call.request, "booking", "get_person", person_id=str(pid))
     except RemoteError as exc:
         if isinstance(exc.exc_args, list) and exc.exc_args and exc.exc_args[0] == "not_found":
             return None  # already erased: what is left is found by id
