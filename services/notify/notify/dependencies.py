@@ -17,6 +17,7 @@ from .adapters import chat as chat_plugins
 from .adapters.db import open_pool
 from .adapters.mail import Mailer
 from .adapters.store import NotifyStore
+from .domain import error_messages
 from .domain.planning import Sender
 from .settings import Settings
 from .usecases import Policy
@@ -91,3 +92,23 @@ class Clock(DependencyProvider):
 
     def get_dependency(self, worker_ctx):
         return lambda: datetime.now(timezone.utc)
+
+
+class CallerLanguage(DependencyProvider):
+    """Makes the caller's language (nameko's ``language`` context data, sent
+    by the gateway from ``Accept-Language``) current for the worker, so the
+    errors it raises are worded in it; French when none is given."""
+
+    def setup(self):
+        self._tokens = {}
+
+    def worker_setup(self, worker_ctx):
+        self._tokens[worker_ctx] = error_messages.speaking(worker_ctx.data.get("language"))
+
+    def worker_teardown(self, worker_ctx):
+        token = self._tokens.pop(worker_ctx, None)
+        if token is not None:
+            error_messages.reset(token)
+
+    def get_dependency(self, worker_ctx):
+        return error_messages.current_language

@@ -25,17 +25,17 @@ def _pid(person_id) -> str:
     try:
         return str(uuid.UUID(str(person_id)))
     except ValueError:
-        raise errors.Invalid("person_id must be an id.", field="person_id") from None
+        raise errors.Invalid("person_id_must_be_an_id", field="person_id") from None
 
 
 def check_access(actor, person_id) -> str:
     pid = _pid(person_id)
     if not isinstance(actor, dict):
-        raise errors.Forbidden("Unknown caller.")
+        raise errors.Forbidden("unknown_caller")
     if actor.get("role") == "admin" or (actor.get("role") in ("agent", "site_admin")
                                         and actor.get("person_id") == pid):
         return pid
-    raise errors.Forbidden("You may only export or erase your own data.")
+    raise errors.Forbidden("you_may_only_export_or_erase")
 
 
 def export_person(store, person_id: str) -> dict:

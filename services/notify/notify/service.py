@@ -36,7 +36,7 @@ from werkzeug.wrappers import Response  # noqa: E402
 
 from . import personal_data, usecases  # noqa: E402
 from .adapters.directory import Directory, resolve_asker  # noqa: E402
-from .dependencies import LEDGER, MESSAGES, Clock, Outside, Store  # noqa: E402
+from .dependencies import LEDGER, MESSAGES, CallerLanguage, Clock, Outside, Store  # noqa: E402
 from .domain.bot import conversation  # noqa: E402
 from .domain.errors import EXPECTED, Forbidden  # noqa: E402
 from .settings import Settings  # noqa: E402
@@ -64,6 +64,7 @@ class NotifyService:
     store = Store()
     outside = Outside()
     clock = Clock()
+    language = CallerLanguage()
     metrics = EntrypointMetrics("notify")
     booking = RpcProxy("booking")
     presence = RpcProxy("presence")
@@ -163,7 +164,7 @@ class NotifyService:
     def run_retention(self, actor):
         """Run the retention job now (an administrator)."""
         if not isinstance(actor, dict) or actor.get("role") != "admin":
-            raise Forbidden("Only an administrator may run the retention job.")
+            raise Forbidden("only_an_administrator_may_run_the")
         cutoff = datetime.fromisoformat(self.booking.retention_cutoffs()["notification_log"])
         return personal_data.run_retention(self.store, self.clock(), cutoff, force=True)
 

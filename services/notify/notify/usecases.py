@@ -26,6 +26,7 @@ from .domain import calendar_conflict, errors, events, planning
 from .domain.events import NO_SHOW_WARNING, REMINDER
 from .domain.preferences import DEFAULT, Preferences, from_row
 from .domain.schedule import backoff, reminder_due
+from .domain.error_messages import msg
 
 log = logging.getLogger(__name__)
 
@@ -199,20 +200,20 @@ def _failed(store, now, row, reason, permanent, policy: Policy) -> str:
 
 def _person(actor: dict, person_id: str | None) -> str:
     if not isinstance(actor, dict):
-        raise errors.Forbidden("Unknown caller.")
+        raise errors.Forbidden("unknown_caller")
     own = actor.get("person_id")
     if person_id is None or person_id == own:
         if not own:
-            raise errors.Invalid("This account is not linked to a person.", field="person_id")
+            raise errors.Invalid("this_account_is_not_linked_to", field="person_id")
         return own
     if actor.get("role") != "admin":
-        raise errors.Forbidden("You may only see or change your own preferences.")
+        raise errors.Forbidden("you_may_only_see_or_change")
     return person_id
 
 
 def _admin(actor: dict) -> None:
     if not isinstance(actor, dict) or actor.get("role") != "admin":
-        raise errors.Forbidden("Only an administrator may do this.")
+        raise errors.Forbidden("only_an_administrator_may_do_this")
 
 
 def get_preferences(store: NotifyStore, actor: dict, person_id: str | None = None) -> dict:
@@ -237,7 +238,7 @@ def list_dead_letters(store: NotifyStore, actor: dict, limit: int = 100,
                       after: str | None = None) -> dict:
     _admin(actor)
     if not isinstance(limit, int) or not 1 <= limit <= 500:
-        raise errors.Invalid("limit must be from 1 to 500.", field="limit")
+        raise errors.Invalid("limit_must_be_from_1_to", field="limit")
     items = store.dead_letters(limit, _uuid_or_none(after, "after"))
     return {"items": items, "next": items[-1]["id"] if len(items) == limit else None}
 
@@ -247,12 +248,12 @@ def replay_dead_letters(store: NotifyStore, now: datetime, actor: dict,
     _admin(actor)
     if ids is not None:
         if not isinstance(ids, list) or not 1 <= len(ids) <= 500:
-            raise errors.Invalid("ids is a list of 1 to 500 message ids.", field="ids")
+            raise errors.Invalid("ids_is_a_list_of_1", field="ids")
         ids = [_uuid_or_none(i, "ids") for i in ids]
     replayed = store.replay(ids, now)
     if ids is not None and len(ids) == 1 and replayed == 0:
         row = store.delivery(ids[0])  # raises not_found
-        raise errors.InvalidState(f"This message is {row['status']}, not dead-lettered.",
+        raise errors.InvalidState(msg("this_message_is_status_not_dead", status=row['status']),
                                   status=row["status"])
     return {"replayed": replayed}
 
@@ -265,21 +266,21 @@ def _uuid_or_none(value, field):
     try:
         return str(uuid.UUID(str(value)))
     except ValueError:
-        raise errors.Invalid(f"{field} must be a message id.", field=field) from None
+        raise errors.Invalid(msg("field_must_be_a_message_id", field=field), field=field) from None
 
 
 def set_chat_identity(store: NotifyStore, actor: dict, platform: str, external_id: str,
                       person_id: str, handle: str | None = None) -> dict:
     _admin(actor)
     if platform not in PLATFORMS:
-        raise errors.Invalid(f"platform must be one of {', '.join(PLATFORMS)}.", field="platform")
+        raise errors.Invalid(msg("platform_must_be_one_of_values", values=', '.join(PLATFORMS)), field="platform")
     if not isinstance(external_id, str) or not 1 <= len(external_id.strip()) <= 255:
-        raise errors.Invalid("external_id is 1 to 255 characters.", field="external_id")
+        raise errors.Invalid("external_id_is_1_to_255", field="external_id")
     if handle is not None and (not isinstance(handle, str) or not 1 <= len(handle) <= 255):
-        raise errors.Invalid("handle is 1 to 255 characters.", field="handle")
+        raise errors.Invalid("handle_is_1_to_255_characters", field="handle")
     person_id = _uuid_or_none(person_id, "person_id")
     if person_id is None:
-        raise errors.Invalid("person_id is required.", field="person_id")
+        raise errors.Invalid("person_id_is_required", field="person_id")
     return store.set_identity(platform, external_id.strip(), person_id,
                               handle.lstrip("@") if handle else None)
 
@@ -287,7 +288,7 @@ def set_chat_identity(store: NotifyStore, actor: dict, platform: str, external_i
 def delete_chat_identity(store: NotifyStore, actor: dict, platform: str, external_id: str) -> dict:
     _admin(actor)
     if not store.delete_identity(platform, external_id):
-        raise errors.NotFound("No such chat identity.", field="external_id")
+        raise errors.NotFound("no_such_chat_identity", field="external_id")
     return {"deleted": True}
 
 

@@ -185,7 +185,7 @@ class NotifyStore:
     def delivery(self, delivery_id: str) -> dict:
         row = self._one(f"SELECT {DELIVERY_COLUMNS} FROM delivery WHERE id = %s", (delivery_id,))
         if row is None:
-            raise errors.NotFound("No such message.", field="id")
+            raise errors.NotFound("no_such_message", field="id")
         return _plain(row)
 
     def counts(self) -> dict[str, int]:

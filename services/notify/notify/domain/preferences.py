@@ -14,6 +14,7 @@ from datetime import datetime, time, timedelta
 
 from . import errors
 from .events import CANCELLATION, CONFIRMATION, KINDS, NO_SHOW_WARNING, RELEASED, REMINDER
+from .error_messages import msg
 
 CHANNELS = ("email", "chat")
 REMINDER_CHOICES = ("day_before", "morning_of", "none")
@@ -31,7 +32,7 @@ def _tz(name: str) -> zoneinfo.ZoneInfo:
     try:
         return zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise errors.Invalid("timezone must be an IANA time zone, e.g. Europe/Paris.",
+        raise errors.Invalid("timezone_must_be_an_iana_time",
                              field="timezone") from None
 
 
@@ -39,11 +40,11 @@ def _time(value, name: str) -> time:
     if isinstance(value, time):
         return value
     if not isinstance(value, str):
-        raise errors.Invalid(f"{name} must be a time HH:MM.", field=name)
+        raise errors.Invalid(msg("name_must_be_a_time_hh", name=name), field=name)
     try:
         parsed = time.fromisoformat(value)
     except ValueError:
-        raise errors.Invalid(f"{name} must be a time HH:MM.", field=name) from None
+        raise errors.Invalid(msg("name_must_be_a_time_hh", name=name), field=name) from None
     return parsed.replace(second=0, microsecond=0, tzinfo=None)
 
 
@@ -73,36 +74,35 @@ class Preferences:
     def updated(self, data) -> "Preferences":
         """These preferences with the fields of ``data`` (a partial wire shape) applied."""
         if not isinstance(data, dict):
-            raise errors.Invalid("Preferences must be an object.", field=None)
+            raise errors.Invalid("preferences_must_be_an_object", field=None)
         unknown = set(data) - {"channels", "reminder", "quiet_hours", "timezone"}
         if unknown:
             name = sorted(unknown)[0]
-            raise errors.Invalid(f"Unknown field {name!r}.", field=name)
+            raise errors.Invalid(msg("unknown_field_name", name=name), field=name)
         result = self
         if "channels" in data:
             channels = data["channels"]
             if not isinstance(channels, dict):
-                raise errors.Invalid("channels must be an object.", field="channels")
+                raise errors.Invalid("channels_must_be_an_object", field="channels")
             merged = dict(self.channels)
             for kind, chosen in channels.items():
                 if kind not in KINDS:
-                    raise errors.Invalid(f"Unknown kind of message {kind!r}; use one of "
-                                         f"{', '.join(KINDS)}.", field=f"channels.{kind}")
+                    raise errors.Invalid(msg("unknown_kind_of_message_kind_use", kind=kind,
+                                             kinds=", ".join(KINDS)), field=f"channels.{kind}")
                 if chosen == "none" or chosen is None:
                     chosen = []
                 if not isinstance(chosen, list) or any(c not in CHANNELS for c in chosen):
-                    raise errors.Invalid("A kind's channels are a list of email and chat "
-                                         "(empty: none).", field=f"channels.{kind}")
+                    raise errors.Invalid("a_kind_s_channels_are_a", field=f"channels.{kind}")
                 merged[kind] = tuple(dict.fromkeys(chosen))
             result = replace(result, channels=merged)
         if "reminder" in data:
             if data["reminder"] not in REMINDER_CHOICES:
-                raise errors.Invalid("reminder must be day_before, morning_of or none.",
+                raise errors.Invalid("reminder_must_be_day_before_morning",
                                      field="reminder")
             result = replace(result, reminder=data["reminder"])
         if "timezone" in data:
             if not isinstance(data["timezone"], str):
-                raise errors.Invalid("timezone must be an IANA time zone.", field="timezone")
+                raise errors.Invalid("timezone_must_be_an_iana_time_2", field="timezone")
             _tz(data["timezone"])
             result = replace(result, timezone=data["timezone"])
         if "quiet_hours" in data:
@@ -111,12 +111,11 @@ class Preferences:
                 result = replace(result, quiet_start=None, quiet_end=None)
             else:
                 if not isinstance(quiet, dict) or set(quiet) != {"start", "end"}:
-                    raise errors.Invalid("quiet_hours is {\"start\": \"HH:MM\", \"end\": "
-                                         "\"HH:MM\"} or null.", field="quiet_hours")
+                    raise errors.Invalid("quiet_hours_is_start_hh_mm", field="quiet_hours")
                 start = _time(quiet["start"], "quiet_hours.start")
                 end = _time(quiet["end"], "quiet_hours.end")
                 if start == end:
-                    raise errors.Invalid("Quiet hours must not start and end at the same time.",
+                    raise errors.Invalid("quiet_hours_must_not_start_and",
                                          field="quiet_hours")
                 result = replace(result, quiet_start=start, quiet_end=end)
         return result
