@@ -162,3 +162,40 @@ def test_a_domain_error_without_a_message_gets_the_catalogues_in_the_callers_lan
     # A service's own message says more: it passes through.
     assert domain_error(remote("Connect the site to a calendar server first."), "fr")[2] == \
         "Connect the site to a calendar server first."
+
+
+# Booking and notify word their messages in the caller's language from a
+# catalogue of keys (``booking/domain/messages.py``, ``notify/domain/error_messages.py``):
+# an error built with a sentence would reach a French agent in English.
+KEYED_SERVICES = ("booking", "notify")
+KEY = re.compile(r"[a-z][a-z0-9_]*")
+
+
+def _sentences_given_to_errors(service: str) -> tuple[int, list[str]]:
+    """(errors built, those whose message is a sentence rather than a key or ``msg(...)``)."""
+    package = SERVICES[service]
+    classes = set(_error_classes(package / "domain/errors.py")) - {"ImportRejected"}
+    built, sentences = 0, []
+    for path, text in _sources(package):
+        for node in ast.walk(ast.parse(text)):
+            if not (isinstance(node, ast.Call) and node.args):
+                continue
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+            if name not in classes:
+                continue
+            built += 1
+            first = node.args[0]
+            keyed = ((isinstance(first, ast.Constant) and isinstance(first.value, str)
+                      and KEY.fullmatch(first.value))
+                     or (isinstance(first, ast.Call) and getattr(first.func, "id", None) == "msg"))
+            if not keyed:
+                sentences.append(f"{path.relative_to(ROOT)}:{node.lineno}: {ast.unparse(first)}")
+    return built, sentences
+
+
+@pytest.mark.parametrize("service", KEYED_SERVICES)
+def test_booking_and_notify_errors_are_built_from_catalogue_keys_not_sentences(service):
+    built, sentences = _sentences_given_to_errors(service)
+    assert built > 20  # the scan does see the raise sites
+    assert sentences == []
