@@ -122,7 +122,7 @@ def search_people(store: BookingStore, q: str, limit: int = 20) -> list[dict]:
     if not isinstance(q, str) or not q.strip() or len(q) > 100:
         raise errors.Invalid("q_must_be_a_text_of", field="q")
     if not isinstance(limit, int) or not 1 <= limit <= 50:
-        raise errors.Invalid("limit_must_be_from_1_to_2", field="limit")
+        raise errors.Invalid("limit_1_to_50", field="limit")
     words = [w for w in _fold(q).replace("-", " ").split() if w][:5]
     with store.unit() as unit:
         return unit.search_people(words, limit)

@@ -37,7 +37,7 @@ def _invalid(field: str):
 def export_people(store: BookingStore, after=None, limit=1000, updated_since=None,
                   person_ids=None) -> dict:
     if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= 5000:
-        raise errors.Invalid("limit_must_be_from_1_to_3", field="limit")
+        raise errors.Invalid("limit_1_to_5000", field="limit")
     if after is not None:
         after = _uuid(after, "after")
     since: datetime | None = None
@@ -45,7 +45,8 @@ def export_people(store: BookingStore, after=None, limit=1000, updated_since=Non
         since = parse_instant(updated_since, "updated_since")
     if person_ids is not None:
         if not isinstance(person_ids, list) or len(person_ids) > MAX_IDS:
-            raise errors.Invalid(msg("person_ids_must_be_a_list", max_ids=MAX_IDS), field="person_ids")
+            raise errors.Invalid(msg("person_ids_must_be_a_list", max_ids=MAX_IDS),
+                                 field="person_ids")
         person_ids = [_uuid(p, "person_ids") for p in person_ids]
     with store.unit(transaction=False) as unit:
         items = directory.export(unit.conn, after, limit, since, person_ids)
@@ -59,7 +60,7 @@ def update_contact(store: BookingStore, actor: Actor, contact, person_id=None) -
     target = actor.person_id
     if person_id is not None and person_id != actor.person_id:
         if actor.role != "admin":
-            raise errors.Forbidden("you_may_only_change_your_own")
+            raise errors.Forbidden("only_own_contact")
         target = _uuid(person_id, "person_id")
     if not target:
         raise errors.Invalid("this_account_is_not_linked_to", field="person_id")
@@ -90,7 +91,8 @@ def _check_contact(contact) -> dict:
                                                   value.replace(" ", "").isdigit() or "@" in value):
             raise errors.Invalid("softphone_must_be_a_sip_or", field=name)
         if name == "preferred_channel" and value not in ("",) + CHANNELS:
-            raise errors.Invalid(msg("preferred_channel_must_be_one_of", values=", ".join(CHANNELS)),
+            raise errors.Invalid(msg("preferred_channel_must_be_one_of",
+                                     values=", ".join(CHANNELS)),
                                  field=name)
         fields[name] = value
     return fields

@@ -71,7 +71,8 @@ def _validate_request(request) -> dict:
     if "resource_id" not in request:
         raise errors.Invalid("resource_id_is_required", field="resource_id")
     if len(request.get("title", "")) > MAX_TITLE:
-        raise errors.Invalid(msg("title_is_max_title_characters_at", max_title=MAX_TITLE), field="title")
+        raise errors.Invalid(msg("title_is_max_title_characters_at", max_title=MAX_TITLE),
+                             field="title")
     return request
 
 
@@ -156,7 +157,8 @@ def _book_series(unit, site, rules, resource, person_id, request, first, period,
     for interval in beyond:
         skipped.append({"start": interval.start.isoformat(), "end": interval.end.isoformat(),
                         "reason": errors.TooFarAhead.code,
-                        "message": messages.text("bookings_open_days_days_ahead_at", days=rules.max_recurring_days_ahead)})
+                        "message": messages.text("bookings_open_days_days_ahead_at",
+                                                 days=rules.max_recurring_days_ahead)})
     if not booked:
         reasons = sorted({s["reason"] for s in skipped})
         raise errors.ResourceAlreadyBooked(
@@ -175,7 +177,8 @@ def get_booking(store: BookingStore, actor: Actor, booking_id: str) -> dict:
 def list_bookings(store: BookingStore, now: datetime, actor: Actor, person_id=None, start=None,
                   end=None, resource_id=None, status=None) -> list[dict]:
     if status is not None and status not in STATUSES:
-        raise errors.Invalid(msg("status_must_be_one_of_values", values=', '.join(STATUSES)), field="status")
+        raise errors.Invalid(msg("status_must_be_one_of_values", values=', '.join(STATUSES)),
+                             field="status")
     start_at = parse_instant(start, "start") if start else None
     end_at = parse_instant(end, "end") if end else None
     if start_at is None and end_at is None:
@@ -208,12 +211,14 @@ def cancel_booking(store: BookingStore, now: datetime, actor: Actor, booking_id:
         for target in targets:
             if target["status"] not in ("confirmed", "checked_in"):
                 if target["id"] == booking["id"]:
-                    raise errors.InvalidState(msg("this_booking_is_already_status", status=target['status']),
+                    raise errors.InvalidState(msg("this_booking_is_already_status",
+                                                  status=target['status']),
                                               status=target["status"])
                 continue
             if datetime.fromisoformat(target["end"]) <= now:
                 if target["id"] == booking["id"]:
-                    raise errors.InvalidState("this_booking_is_already_over", status=target["status"])
+                    raise errors.InvalidState("this_booking_is_already_over",
+                                              status=target["status"])
                 continue
             updated = unit.set_status(target["id"], "cancelled", now)
             _event(unit, events.BOOKING_CANCELLED, now, updated)
@@ -228,7 +233,8 @@ def check_in(store: BookingStore, now: datetime, actor: Actor, booking_id: str) 
         if booking["status"] == "checked_in":
             return visible_booking(actor, booking)  # checking in twice is harmless
         if booking["status"] != "confirmed":
-            raise errors.InvalidState(msg("this_booking_is_status", status=booking['status']), status=booking["status"])
+            raise errors.InvalidState(msg("this_booking_is_status", status=booking['status']),
+                                      status=booking["status"])
         rules = unit.rules(booking["site_id"], booking["resource_kind"])
         interval = Interval(datetime.fromisoformat(booking["start"]), datetime.fromisoformat(booking["end"]))
         check_in_window(rules, interval, now)
@@ -246,10 +252,11 @@ def end_booking(store: BookingStore, now: datetime, actor: Actor, booking_id: st
         booking = unit.booking(booking_id, for_update=True)
         require_attendance(actor, booking)
         if booking["status"] not in ("confirmed", "checked_in"):
-            raise errors.InvalidState(msg("this_booking_is_status", status=booking['status']), status=booking["status"])
+            raise errors.InvalidState(msg("this_booking_is_status", status=booking['status']),
+                                      status=booking["status"])
         start, end = datetime.fromisoformat(booking["start"]), datetime.fromisoformat(booking["end"])
         if not start <= now < end:
-            raise errors.InvalidState("only_a_booking_under_way_can",
+            raise errors.InvalidState("only_current_booking_ends",
                                       status=booking["status"])
         updated = unit.set_status(booking["id"], "ended", now)
         _event(unit, events.BOOKING_ENDED, now, updated)
@@ -271,10 +278,11 @@ def extend_booking(store: BookingStore, now: datetime, actor: Actor, booking_id:
         booking = unit.booking(booking_id, for_update=True)
         require_attendance(actor, booking)
         if booking["status"] not in ("confirmed", "checked_in"):
-            raise errors.InvalidState(msg("this_booking_is_status", status=booking['status']), status=booking["status"])
+            raise errors.InvalidState(msg("this_booking_is_status", status=booking['status']),
+                                      status=booking["status"])
         start, end = datetime.fromisoformat(booking["start"]), datetime.fromisoformat(booking["end"])
         if not start <= now < end:
-            raise errors.InvalidState("only_a_booking_under_way_can_2", status=booking["status"])
+            raise errors.InvalidState("only_current_booking_extends", status=booking["status"])
         context = unit.booking_context(booking["resource_id"], booking["person_id"])
         longer = Interval(start, end + timedelta(minutes=minutes))
         check_booking(context.site, context.rules, context.resource, longer, now, context.team_ids)
@@ -326,9 +334,9 @@ def active_bookings(store: BookingStore, start: str, end: str, after: str | None
     rebuild their state (presence after a restart or an emptied Redis)."""
     start_at, end_at = parse_instant(start, "start"), parse_instant(end, "end")
     if end_at <= start_at or end_at - start_at > timedelta(days=62):
-        raise errors.Invalid("ask_for_a_period_of_at", field="end")
+        raise errors.Invalid("period_at_most_62_days", field="end")
     if not isinstance(limit, int) or not 1 <= limit <= 5000:
-        raise errors.Invalid("limit_must_be_from_1_to_3", field="limit")
+        raise errors.Invalid("limit_1_to_5000", field="limit")
     if after is not None:
         try:
             after = str(uuid.UUID(after))
@@ -356,11 +364,12 @@ def feed_bookings(store: BookingStore, start: str, end: str, person_id: str | No
         raise errors.Invalid("give_person_id_or_resource_id", field="person_id")
     start_at, end_at = parse_instant(start, "start"), parse_instant(end, "end")
     if end_at <= start_at or end_at - start_at > timedelta(days=FEED_MAX_DAYS):
-        raise errors.Invalid(msg("ask_for_a_period_of_at_2", feed_max_days=FEED_MAX_DAYS),
+        raise errors.Invalid(msg("feed_period_at_most", feed_max_days=FEED_MAX_DAYS),
                              field="end")
     since = parse_instant(cancelled_since, "cancelled_since") if cancelled_since else start_at
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= FEED_MAX_ITEMS:
-        raise errors.Invalid(msg("limit_must_be_from_1_to_4", feed_max_items=FEED_MAX_ITEMS), field="limit")
+        raise errors.Invalid(msg("limit_1_to_feed_max", feed_max_items=FEED_MAX_ITEMS),
+                             field="limit")
     with store.unit(transaction=False) as unit:
         items = unit.feed(start_at, end_at, since, person_id=person_id, resource_id=resource_id,
                           limit=limit)
@@ -481,5 +490,6 @@ def _attribute_filter(attributes) -> dict:
         raise errors.Invalid("attributes_must_be_a_list_of", field="attributes")
     for name, value in attributes.items():
         if not isinstance(name, str) or not isinstance(value, (bool, int)):
-            raise errors.Invalid(msg("attribute_name_must_be_true_or", name=name), field="attributes")
+            raise errors.Invalid(msg("attribute_name_must_be_true_or", name=name),
+                                 field="attributes")
     return attributes

@@ -273,7 +273,8 @@ def set_chat_identity(store: NotifyStore, actor: dict, platform: str, external_i
                       person_id: str, handle: str | None = None) -> dict:
     _admin(actor)
     if platform not in PLATFORMS:
-        raise errors.Invalid(msg("platform_must_be_one_of_values", values=', '.join(PLATFORMS)), field="platform")
+        raise errors.Invalid(msg("platform_must_be_one_of_values", values=', '.join(PLATFORMS)),
+                             field="platform")
     if not isinstance(external_id, str) or not 1 <= len(external_id.strip()) <= 255:
         raise errors.Invalid("external_id_is_1_to_255", field="external_id")
     if handle is not None and (not isinstance(handle, str) or not 1 <= len(handle) <= 255):

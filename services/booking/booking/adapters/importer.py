@@ -242,7 +242,9 @@ def import_resources(conn, csv_text: str | bytes, organisation_code: str = DEFAU
     except psycopg.errors.IntegrityError as exc:
         # A concurrent change through the API slipped between check and write.
         raise ImportRejected(
-            [{"line": line[0], "column": "", "message": messages.text("the_database_refused_this_line_reason", reason=exc.diag.constraint_name or exc.sqlstate)}]
+            [{"line": line[0], "column": "",
+              "message": messages.text("the_database_refused_this_line_reason",
+                                       reason=exc.diag.constraint_name or exc.sqlstate)}]
         ) from None
 
 
@@ -286,7 +288,8 @@ def _check_resources(rows: list[ResourceRow], teams: dict, existing: dict) -> No
                 {
                     "line": row.line,
                     "column": "restricted_team_codes",
-                    "message": messages.text("no_team_has_the_code_s", codes=', '.join(map(repr, unknown))),
+                    "message": messages.text("no_team_has_the_code_s",
+                                             codes=', '.join(map(repr, unknown))),
                 }
             )
         site = existing["site"].get((row.site_code,))
@@ -296,7 +299,8 @@ def _check_resources(rows: list[ResourceRow], teams: dict, existing: dict) -> No
                 {
                     "line": row.line,
                     "column": "kind",
-                    "message": messages.text("code_already_exists_as_a_kind", code=row.code, kind=current['kind']),
+                    "message": messages.text("code_already_exists_as_a_kind", code=row.code,
+                                             kind=current['kind']),
                 }
             )
     if errors:
@@ -389,7 +393,9 @@ def import_people(conn, csv_text: str | bytes, organisation_code: str = DEFAULT_
             return _apply_people(cur, organisation_id, rows, people, line)
     except psycopg.errors.IntegrityError as exc:
         raise ImportRejected(
-            [{"line": line[0], "column": "", "message": messages.text("the_database_refused_this_line_reason", reason=exc.diag.constraint_name or exc.sqlstate)}]
+            [{"line": line[0], "column": "",
+              "message": messages.text("the_database_refused_this_line_reason",
+                                       reason=exc.diag.constraint_name or exc.sqlstate)}]
         ) from None
 
 

@@ -85,7 +85,8 @@ def insert(unit: Unit, entity: str, data: dict) -> dict:
         with unit.conn.transaction():
             row = unit.conn.execute(query, _adapt(values)).fetchone()
     except psycopg.errors.UniqueViolation:
-        raise errors.Invalid(msg("a_entity_with_this_code_already", entity=entity), field="code") from None
+        raise errors.Invalid(msg("a_entity_with_this_code_already", entity=entity),
+                             field="code") from None
     except psycopg.errors.ForeignKeyViolation:
         raise errors.NotFound("the_parent_or_team_does_not", field=PARENT.get(entity)) from None
     return get(unit, entity, str(row["id"]))
@@ -106,7 +107,8 @@ def update(unit: Unit, entity: str, entity_id: str, data: dict) -> dict:
         with unit.conn.transaction():
             cursor = unit.conn.execute(query, {**_adapt(values), "__id": entity_id})
     except psycopg.errors.UniqueViolation:
-        raise errors.Invalid(msg("a_entity_with_this_code_already", entity=entity), field="code") from None
+        raise errors.Invalid(msg("a_entity_with_this_code_already", entity=entity),
+                             field="code") from None
     except psycopg.errors.ForeignKeyViolation:
         raise errors.NotFound("the_parent_or_team_does_not", field=PARENT.get(entity)) from None
     except psycopg.errors.CheckViolation:

@@ -198,7 +198,7 @@ def list_runs(store: BookingStore, actor: Actor, site_id: str, limit: int = 20) 
     site_id = _uuid(site_id, "site_id")
     require_manager(actor, site_id)
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 200:
-        raise errors.Invalid("limit_must_be_from_1_to", field="limit")
+        raise errors.Invalid("limit_1_to_200", field="limit")
     with store.unit(transaction=False) as unit:
         return plain(CalendarState(unit.conn).runs(site_id, limit))
 
@@ -217,7 +217,8 @@ def _validate_connection(data) -> dict:
             raise errors.Invalid(msg("unknown_field_name", name=name), field=name)
     backend = data.get("backend")
     if backend not in BACKENDS:
-        raise errors.Invalid(msg("backend_must_be_one_of_values", values=', '.join(sorted(BACKENDS))), field="backend")
+        raise errors.Invalid(msg("backend_must_be_one_of_values",
+                                 values=', '.join(sorted(BACKENDS))), field="backend")
     url = data.get("url")
     if backend != "none":
         if not isinstance(url, str) or urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc:
@@ -264,4 +265,5 @@ def _uuid(value, field_name: str) -> str:
     try:
         return str(uuid.UUID(str(value)))
     except (ValueError, TypeError, AttributeError):
-        raise errors.Invalid(msg("field_name_must_be_an_id", field_name=field_name), field=field_name) from None
+        raise errors.Invalid(msg("field_name_must_be_an_id", field_name=field_name),
+                             field=field_name) from None

@@ -90,7 +90,7 @@ def require_attendance(actor: Actor, booking: dict) -> None:
 
 def require_change(actor: Actor, owner_id: str, site_id: str) -> None:
     if actor.role not in BOOKING_ROLES or not may_change(actor, owner_id, site_id):
-        raise errors.Forbidden("you_may_only_change_your_own_2")
+        raise errors.Forbidden("only_own_bookings")
 
 
 PRIVATE_FIELDS = ("person_id", "title", "series_id", "source", "created_at", "checked_in_at")

@@ -241,7 +241,8 @@ def _read(
     if isinstance(text, (bytes, bytearray)):
         text = decode(bytes(text))
     if not isinstance(text, str):
-        raise ImportRejected([{"line": 1, "column": "", "message": messages.text("the_file_is_not_text")}])
+        raise ImportRejected([{"line": 1, "column": "",
+                               "message": messages.text("the_file_is_not_text")}])
     text = text.lstrip("\ufeff")
     if not text.strip():
         errors.add(1, "", messages.text("the_file_is_empty_the_first"))
@@ -261,7 +262,8 @@ def _read(
     for index, name in enumerate(header):
         if not name:
             if any(len(r) > index and r[index].strip() for r in records[1:]):
-                errors.add(1, f"#{index + 1}", messages.text("column_number_has_values_but_no", number=index + 1))
+                errors.add(1, f"#{index + 1}",
+                           messages.text("column_number_has_values_but_no", number=index + 1))
             continue
         if name in columns:
             errors.add(1, name, messages.text("column_name_appears_twice", name=name))
@@ -271,7 +273,8 @@ def _read(
                 1,
                 name,
                 messages.text("unknown_column_name", name=name) if listed
-                else messages.text("unknown_column_name_listed", name=name, columns=", ".join(known)),
+                else messages.text("unknown_column_name_listed", name=name,
+                                   columns=", ".join(known)),
             )
             listed = True
         else:
@@ -288,7 +291,8 @@ def _read(
         extra = [cell for cell in record[len(header):] if cell.strip()]
         if extra:
             errors.add(
-                line, "", messages.text("the_line_has_cells_cells_but", cells=len(record), columns=len(header))
+                line, "", messages.text("the_line_has_cells_cells_but", cells=len(record),
+                                        columns=len(header))
             )
             continue
         rows.append(
@@ -309,10 +313,13 @@ def _text(errors, line, row, column, required=False, limit=MAX_TEXT):
             errors.add(line, column, messages.text("column_is_required", column=column))
         return None
     if len(value) > limit:
-        errors.add(line, column, messages.text("column_is_longer_than_limit_characters", column=column, limit=limit))
+        errors.add(line, column,
+                   messages.text("column_is_longer_than_limit_characters", column=column,
+                                 limit=limit))
         return None
     if any(ord(ch) < 32 for ch in value):
-        errors.add(line, column, messages.text("column_contains_control_characters_or_line", column=column))
+        errors.add(line, column,
+                   messages.text("column_contains_control_characters_or_line", column=column))
         return None
     return value
 
@@ -346,7 +353,8 @@ def _code_list(errors, line, row, column) -> tuple[str, ...] | None:
     out: list[str] = []
     for code in codes:
         if not code:
-            errors.add(line, column, messages.text("column_has_an_empty_item_separate", column=column))
+            errors.add(line, column,
+                       messages.text("column_has_an_empty_item_separate", column=column))
             return None
         if _code(errors, line, column, code) is None:
             return None
@@ -366,13 +374,18 @@ def _integer(errors, line, row, column, default=None, minimum=None, maximum=None
     try:
         number = int(value)
     except ValueError:
-        errors.add(line, column, messages.text("column_must_be_a_whole_number", column=column, value=value))
+        errors.add(line, column,
+                   messages.text("column_must_be_a_whole_number", column=column, value=value))
         return None
     if minimum is not None and number < minimum:
-        errors.add(line, column, messages.text("column_must_be_at_least_minimum", column=column, minimum=minimum, number=number))
+        errors.add(line, column,
+                   messages.text("column_must_be_at_least_minimum", column=column, minimum=minimum,
+                                 number=number))
         return None
     if maximum is not None and number > maximum:
-        errors.add(line, column, messages.text("column_must_be_at_most_maximum", column=column, maximum=maximum, number=number))
+        errors.add(line, column,
+                   messages.text("column_must_be_at_most_maximum", column=column, maximum=maximum,
+                                 number=number))
         return None
     return number
 
@@ -384,7 +397,8 @@ def _number(errors, line, row, column):
     try:
         number = float(value.replace(",", ".").replace(" ", ""))
     except ValueError:
-        errors.add(line, column, messages.text("column_must_be_a_number_not", column=column, value=value))
+        errors.add(line, column,
+                   messages.text("column_must_be_a_number_not", column=column, value=value))
         return None
     if not math.isfinite(number) or abs(number) > 1_000_000:
         errors.add(line, column, messages.text("column_must_be_a_finite_number", column=column))
@@ -472,7 +486,8 @@ def parse_resources(text: str | bytes) -> list[ResourceRow]:
         if not kind:
             errors.add(line, "kind", messages.text("kind_is_required_desk_room_or"))
         elif kind not in RESOURCE_KINDS:
-            errors.add(line, "kind", messages.text("unknown_kind_kind_use_desk_room", kind=row['kind']))
+            errors.add(line, "kind",
+                       messages.text("unknown_kind_kind_use_desk_room", kind=row['kind']))
         code = _required_code(errors, line, row, "code")
         name = _text(errors, line, row, "name", required=True)
         capacity = _integer(
@@ -511,7 +526,8 @@ def parse_resources(text: str | bytes) -> list[ResourceRow]:
             errors.add(
                 line,
                 "code",
-                messages.text("code_code_is_already_used_in", code=code, site_code=site_code, first_line=seen_resources[resource_key]),
+                messages.text("code_code_is_already_used_in", code=code, site_code=site_code,
+                              first_line=seen_resources[resource_key]),
             )
             continue
         seen_resources[resource_key] = line
@@ -564,7 +580,9 @@ def _agree(errors: _Errors, seen: dict, key, line: int, values: dict, what: str)
             errors.add(
                 line,
                 column,
-                messages.text("the_what_code_has_column_first", what=what, code=code, column=column, first_value=first[column], first_line=first_line, value=value),
+                messages.text("the_what_code_has_column_first", what=what, code=code,
+                              column=column, first_value=first[column], first_line=first_line,
+                              value=value),
             )
 
 
@@ -603,7 +621,9 @@ def parse_people(text: str | bytes) -> list[PersonRow]:
             )
         language = row.get("language", "").lower() or "fr"
         if language not in LANGUAGES:
-            errors.add(line, "language", messages.text("unknown_language_language_use_fr_or", language=row['language']))
+            errors.add(line, "language",
+                       messages.text("unknown_language_language_use_fr_or",
+                                     language=row['language']))
 
         teams = None
         if has_teams:
@@ -616,7 +636,8 @@ def parse_people(text: str | bytes) -> list[PersonRow]:
                     errors.add(
                         line,
                         "team_names",
-                        messages.text("names_team_name_s_for_codes", names=len(given_names), codes=len(codes)),
+                        messages.text("names_team_name_s_for_codes", names=len(given_names),
+                                      codes=len(codes)),
                     )
                 elif any(not n or len(n) > MAX_TEXT for n in given_names):
                     errors.add(line, "team_names", messages.text("a_team_name_is_empty_or"))
@@ -633,7 +654,9 @@ def parse_people(text: str | bytes) -> list[PersonRow]:
                         errors.add(
                             line,
                             "team_names",
-                            messages.text("team_code_is_named_first_name", code=code, first_name=first_name, first_line=first_line, team_name=team_name),
+                            messages.text("team_code_is_named_first_name", code=code,
+                                          first_name=first_name, first_line=first_line,
+                                          team_name=team_name),
                         )
                     team_names.setdefault(code, (line, team_name))
                 teams = tuple(zip(codes, names))
@@ -641,7 +664,8 @@ def parse_people(text: str | bytes) -> list[PersonRow]:
             continue
         if email in seen_emails:
             errors.add(
-                line, "email", messages.text("email_is_already_on_line_first", email=email, first_line=seen_emails[email])
+                line, "email", messages.text("email_is_already_on_line_first", email=email,
+                                             first_line=seen_emails[email])
             )
             continue
         seen_emails[email] = line

@@ -181,7 +181,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "fr": "Une synchronisation de ce site est déjà en cours, ou sa synchronisation est désactivée.",
         "en": "A sync of this site is already under way, or its sync is turned off.",
     },
-    "limit_must_be_from_1_to": {
+    "limit_1_to_200": {
         "fr": "limit doit être compris entre 1 et 200.",
         "en": "limit must be from 1 to 200.",
     },
@@ -277,7 +277,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "fr": "q doit être un texte de 1 à 100 caractères.",
         "en": "q must be a text of 1 to 100 characters.",
     },
-    "limit_must_be_from_1_to_2": {
+    "limit_1_to_50": {
         "fr": "limit doit être compris entre 1 et 50.",
         "en": "limit must be from 1 to 50.",
     },
@@ -297,7 +297,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "fr": "{field} doit être un identifiant.",
         "en": "{field} must be an id.",
     },
-    "limit_must_be_from_1_to_3": {
+    "limit_1_to_5000": {
         "fr": "limit doit être compris entre 1 et 5000.",
         "en": "limit must be from 1 to 5000.",
     },
@@ -317,7 +317,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "fr": "person_ids doit être une liste de {max_ids} identifiants au plus.",
         "en": "person_ids must be a list of at most {max_ids} ids.",
     },
-    "you_may_only_change_your_own": {
+    "only_own_contact": {
         "fr": "Vous ne pouvez modifier que vos propres coordonnées.",
         "en": "You may only change your own contact details.",
     },
@@ -349,7 +349,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "fr": "Seule la tablette à la porte d'une salle peut la réserver maintenant.",
         "en": "Only the tablet at a room's door can book it now.",
     },
-    "you_may_only_change_your_own_2": {
+    "only_own_bookings": {
         "fr": "Vous ne pouvez modifier que vos propres réservations.",
         "en": "You may only change your own bookings.",
     },
@@ -729,7 +729,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "fr": "minutes doit valoir 15, 30 ou 60.",
         "en": "minutes must be 15, 30 or 60.",
     },
-    "ask_for_a_period_of_at": {
+    "period_at_most_62_days": {
         "fr": "Demandez une période de 62 jours au plus, la fin après le début.",
         "en": "Ask for a period of at most 62 days, end after start.",
     },
@@ -737,11 +737,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "fr": "Donnez person_id ou resource_id (l'un des deux).",
         "en": "Give person_id or resource_id (one of them).",
     },
-    "ask_for_a_period_of_at_2": {
+    "feed_period_at_most": {
         "fr": "Demandez une période de {feed_max_days} jours au plus, la fin après le début.",
         "en": "Ask for a period of at most {feed_max_days} days, end after start.",
     },
-    "limit_must_be_from_1_to_4": {
+    "limit_1_to_feed_max": {
         "fr": "limit doit être compris entre 1 et {feed_max_items}.",
         "en": "limit must be from 1 to {feed_max_items}.",
     },
@@ -781,11 +781,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "fr": "Cette réservation est dans l'état : {status}.",
         "en": "This booking is {status}.",
     },
-    "only_a_booking_under_way_can": {
+    "only_current_booking_ends": {
         "fr": "Seule une réservation en cours peut être terminée ; annulez une réservation à venir.",
         "en": "Only a booking under way can be ended; cancel a future one.",
     },
-    "only_a_booking_under_way_can_2": {
+    "only_current_booking_extends": {
         "fr": "Seule une réservation en cours peut être prolongée.",
         "en": "Only a booking under way can be extended.",
     },

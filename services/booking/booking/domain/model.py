@@ -102,7 +102,8 @@ def parse_instant(value: str, field_name: str) -> datetime:
     try:
         moment = datetime.fromisoformat(value)
     except (TypeError, ValueError):
-        raise Invalid(msg("field_name_is_not_an_iso", field_name=field_name), field=field_name) from None
+        raise Invalid(msg("field_name_is_not_an_iso", field_name=field_name),
+                      field=field_name) from None
     if moment.tzinfo is None:
         raise Invalid(msg("field_name_must_carry_a_utc", field_name=field_name), field=field_name)
     return moment
@@ -112,4 +113,5 @@ def parse_day(value: str, field_name: str = "date") -> date:
     try:
         return date.fromisoformat(value)
     except (TypeError, ValueError):
-        raise Invalid(msg("field_name_is_not_a_yyyy", field_name=field_name), field=field_name) from None
+        raise Invalid(msg("field_name_is_not_a_yyyy", field_name=field_name),
+                      field=field_name) from None

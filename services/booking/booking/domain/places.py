@@ -27,7 +27,8 @@ def _text(value, name, required=True, max_len=MAX_TEXT):
 
 def _int(value, name, low, high):
     if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-        raise errors.Invalid(msg("name_must_be_a_whole_number", name=name, low=low, high=high), field=name)
+        raise errors.Invalid(msg("name_must_be_a_whole_number", name=name, low=low, high=high),
+                             field=name)
     return value
 
 

@@ -49,7 +49,8 @@ class Retention:
         for name, value in data.items():
             low, high = LIMITS[name]
             if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-                raise errors.Invalid(msg("name_must_be_a_whole_number", name=name, low=low, high=high), field=name)
+                raise errors.Invalid(msg("name_must_be_a_whole_number", name=name, low=low,
+                                         high=high), field=name)
         return replace(self, **data)
 
 

@@ -36,7 +36,8 @@ class Rules:
         known = {f.name for f in fields(self)}
         unknown = set(changes) - known
         if unknown:
-            raise errors.Invalid(msg("unknown_rule_name", name=sorted(unknown)[0]), field=sorted(unknown)[0])
+            raise errors.Invalid(msg("unknown_rule_name", name=sorted(unknown)[0]),
+                                 field=sorted(unknown)[0])
         bounds = {
             "max_days_ahead": (0, 3660),
             "max_recurring_days_ahead": (0, 3660),
@@ -51,7 +52,8 @@ class Rules:
                 continue
             low, high = bounds[name]
             if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-                raise errors.Invalid(msg("name_must_be_a_whole_number", name=name, low=low, high=high), field=name)
+                raise errors.Invalid(msg("name_must_be_a_whole_number", name=name, low=low,
+                                         high=high), field=name)
         return replace(self, **changes)
 
 
@@ -94,11 +96,13 @@ def holiday_name(site: Site, day: date) -> str | None:
 def closure_reason(site: Site, day: date) -> errors.RuleViolation | None:
     """Why a site is closed on a local day, or None when it is open."""
     if day.isoweekday() in site.closed_weekdays or day in site.closed_dates:
-        return errors.SiteClosed(msg("site_is_closed_on_day", site=site.name, day=day.isoformat()), date=day.isoformat())
+        return errors.SiteClosed(msg("site_is_closed_on_day", site=site.name, day=day.isoformat()),
+                                 date=day.isoformat())
     name = holiday_name(site, day)
     if name:
         return errors.PublicHoliday(
-            msg("day_is_a_public_holiday_name", day=day.isoformat(), name=name), date=day.isoformat(), holiday=name
+            msg("day_is_a_public_holiday_name", day=day.isoformat(),
+                name=name), date=day.isoformat(), holiday=name
         )
     return None
 
@@ -121,7 +125,8 @@ def check_booking(
     horizon = rules.max_recurring_days_ahead if recurring else rules.max_days_ahead
     if first_day > today + timedelta(days=horizon):
         raise errors.TooFarAhead(
-            msg("bookings_open_horizon_days_ahead_at", horizon=horizon), field="start", max_days_ahead=horizon
+            msg("bookings_open_horizon_days_ahead_at",
+                horizon=horizon), field="start", max_days_ahead=horizon
         )
     if interval.minutes > rules.max_duration_minutes:
         raise errors.TooLong(
@@ -138,7 +143,8 @@ def check_booking(
     closes = site.at(first_day, site.closing_time)
     if interval.start < opens or interval.end > closes:
         raise errors.OutsideOpeningHours(
-            msg("site_is_open_from_opening_to", site=site.name, opening=site.opening_time, closing=site.closing_time),
+            msg("site_is_open_from_opening_to", site=site.name, opening=site.opening_time,
+                closing=site.closing_time),
             field="start",
             opening_time=site.opening_time.strftime("%H:%M"),
             closing_time=site.closing_time.strftime("%H:%M"),

@@ -93,7 +93,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "fr": "{name} doit être une heure HH:MM.",
         "en": "{name} must be a time HH:MM.",
     },
-    "timezone_must_be_an_iana_time": {
+    "timezone_not_iana_example": {
         "fr": "timezone doit être un fuseau horaire IANA, par exemple Europe/Paris.",
         "en": "timezone must be an IANA time zone, e.g. Europe/Paris.",
     },
@@ -113,7 +113,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "fr": "reminder doit valoir day_before (la veille), morning_of (le matin même) ou none (aucun).",
         "en": "reminder must be day_before, morning_of or none.",
     },
-    "timezone_must_be_an_iana_time_2": {
+    "timezone_not_iana": {
         "fr": "timezone doit être un fuseau horaire IANA.",
         "en": "timezone must be an IANA time zone.",
     },

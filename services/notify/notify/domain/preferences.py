@@ -32,7 +32,7 @@ def _tz(name: str) -> zoneinfo.ZoneInfo:
     try:
         return zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise errors.Invalid("timezone_must_be_an_iana_time",
+        raise errors.Invalid("timezone_not_iana_example",
                              field="timezone") from None
 
 
@@ -102,7 +102,7 @@ class Preferences:
             result = replace(result, reminder=data["reminder"])
         if "timezone" in data:
             if not isinstance(data["timezone"], str):
-                raise errors.Invalid("timezone_must_be_an_iana_time_2", field="timezone")
+                raise errors.Invalid("timezone_not_iana", field="timezone")
             _tz(data["timezone"])
             result = replace(result, timezone=data["timezone"])
         if "quiet_hours" in data:
