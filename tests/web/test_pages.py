@@ -44,6 +44,9 @@ def test_an_admin_imports_a_csv_with_one_bad_line_and_sees_it(web_app, web_place
     expect(row).to_have_count(1)
     expect(row.locator("th")).to_have_text("3")
     expect(row.locator("td").first).to_have_text("kind")
+    # The booking service words the line in the app's language (French here).
+    expect(row.locator("td").nth(1)).to_have_text(
+        "Type inconnu 'chair' : utilisez desk (poste), room (salle) ou equipment (équipement).")
     expect(page.locator(".import-result [role=alert]")).to_be_visible()
     # Signing out ends the session: the app sends the browser back to the sign-in page.
     page.get_by_role("button", name="Se déconnecter").click()
