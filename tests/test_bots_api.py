@@ -179,6 +179,12 @@ def test_notification_preferences_and_dead_letters_through_the_gateway(bot_gatew
         bad_zone = api.patch("/me/notification-preferences", headers={**agent, "Accept-Language": "en"},
                              json={"timezone": "Mars/Olympus"})
         assert bad_zone.status_code == 422 and bad_zone.json()["field"] == "timezone"
+        # notify words its errors in the caller's language, French by default.
+        assert bad_zone.json()["message"] == "timezone must be an IANA time zone, e.g. Europe/Paris."
+        french_zone = api.patch("/me/notification-preferences", headers=agent,
+                                json={"timezone": "Mars/Olympus"})
+        assert french_zone.json()["message"] == \
+            "timezone doit être un fuseau horaire IANA, par exemple Europe/Paris."
 
         assert api.get("/admin/dead-letters", headers=agent).status_code == 403
         dead = api.get("/admin/dead-letters", headers=admin)
