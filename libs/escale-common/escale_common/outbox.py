@@ -20,12 +20,30 @@ from __future__ import annotations
 import json
 import logging
 import socket
+import threading
 import time
 
 import amqp
 from kombu import Connection, Exchange
 
 log = logging.getLogger(__name__)
+
+# Whether the current worker wrote outbox rows. Under eventlet (nameko
+# services) threading.local is per green thread, i.e. per worker.
+_written = threading.local()
+
+
+def mark_written() -> None:
+    """Called where outbox rows are inserted: the worker's end may then wake
+    the relay at once instead of leaving the event to the next timer tick."""
+    _written.value = True
+
+
+def take_written() -> bool:
+    """Whether this worker wrote outbox rows since the last call (and forget it)."""
+    value = getattr(_written, "value", False)
+    _written.value = False
+    return value
 
 
 class OutboxRelay:
@@ -45,6 +63,11 @@ class OutboxRelay:
         self._published = 0  # delivery tags used on this channel
         self._acked = 0  # highest tag the broker confirmed
         self._nacked = False
+        # One round at a time on the one channel; a round asked for while one
+        # runs makes that one go round again (its rows may have been committed
+        # after the running round's SELECT).
+        self._lock = threading.Lock()
+        self._again = False
 
     def _ensure_channel(self):
         if self._channel is None:
@@ -103,7 +126,25 @@ class OutboxRelay:
             raise ConnectionError("the broker refused part of the outbox batch")
 
     def publish_pending(self) -> int:
-        """One round: returns how many events were published."""
+        """Publish what is pending; returns how many events were published.
+
+        Safe to call from several green threads (the timer and the nudges
+        after writes): calls never overlap on the channel, and none is lost.
+        """
+        if not self._lock.acquire(blocking=False):
+            self._again = True
+            return 0
+        try:
+            published = 0
+            while True:
+                self._again = False
+                published += self._round()
+                if not self._again:
+                    return published
+        finally:
+            self._lock.release()
+
+    def _round(self) -> int:
         try:
             with self.pool.connection() as conn:
                 with conn.transaction():

@@ -7,8 +7,10 @@ never a raw connection.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timezone
 
+from escale_common.outbox import take_written
 from nameko.extensions import DependencyProvider
 from prometheus_client import Counter, Gauge
 
@@ -17,6 +19,8 @@ from .adapters.relay import OutboxRelay
 from .adapters.store import BookingStore
 from .domain import messages
 from .settings import Settings
+
+log = logging.getLogger(__name__)
 
 OUTBOX_PUBLISHED = Counter("escale_booking_outbox_published_total", "Events published by the relay")
 OUTBOX_PENDING = Gauge("escale_booking_outbox_pending", "Outbox rows waiting to be published")
@@ -56,6 +60,11 @@ class Store(DependencyProvider):
 
 
 class Relay(DependencyProvider):
+    """The outbox relay of this container. Besides the service's 50 ms timer,
+    a worker that wrote events wakes it as it ends (its transaction has
+    committed by then), so an event leaves within a few milliseconds of its
+    change instead of 25 ms on average: what tablets and browsers wait for."""
+
     def setup(self):
         self.settings = Settings.from_env()
         self.relay = OutboxRelay(
@@ -69,6 +78,21 @@ class Relay(DependencyProvider):
 
     def get_dependency(self, worker_ctx):
         return self.relay
+
+    def worker_result(self, worker_ctx, result=None, exc_info=None):
+        if take_written() and exc_info is None:
+            self.container.spawn_managed_thread(self._publish)
+
+    def _publish(self):
+        # A managed thread that raises stops the container: a failed nudge is
+        # only logged, the timer's next round publishes the rows.
+        try:
+            published = self.relay.publish_pending()
+        except Exception as exc:  # noqa: BLE001
+            log.warning("outbox nudge failed; the timer retries", extra={"error": type(exc).__name__})
+            return
+        if published:
+            OUTBOX_PUBLISHED.inc(published)
 
 
 class CalendarBackends(DependencyProvider):

@@ -35,6 +35,9 @@ log = logging.getLogger(__name__)
 command = rpc(expected_exceptions=EXPECTED)
 # The hour (UTC) after which the nightly retention job runs, once a day.
 RETENTION_HOUR = int(os.environ.get("ESCALE_RETENTION_HOUR", "3"))
+# How often the outbox is swept for events no worker's end published (a
+# worker that writes events wakes the relay itself: dependencies.Relay).
+RELAY_INTERVAL = float(os.environ.get("ESCALE_BOOKING_RELAY_INTERVAL", "0.05"))
 
 
 class BookingService:
@@ -278,9 +281,10 @@ class BookingService:
                         extra={"booking_id": booking.get("id"), "error": type(exc).__name__})
 
     # -- background work ------------------------------------------------------
-    # Every 50 ms: an event's latency to tablets and browsers is mostly this
-    # wait; a round with nothing to do is one indexed query.
-    @timer(interval=0.05)
+    # The sweep behind the writers' own wake-ups (rows of a worker that died
+    # before waking it, a broker that was away); a round with nothing to do is
+    # one indexed query.
+    @timer(interval=RELAY_INTERVAL)
     def relay_outbox(self):
         published = self.relay.publish_pending()
         if published:

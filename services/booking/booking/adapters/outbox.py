@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 
+from escale_common.outbox import mark_written
 from psycopg.types.json import Jsonb
 
 log = logging.getLogger(__name__)
@@ -24,3 +25,4 @@ def enqueue(conn, event: dict) -> None:
         "INSERT INTO outbox (event_id, event_type, payload) VALUES (%s, %s, %s)",
         (event["event_id"], event["type"], Jsonb(event)),
     )
+    mark_written()

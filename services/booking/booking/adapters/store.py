@@ -436,6 +436,7 @@ class Unit:
                     self.conn.execute(statement, params)
         except psycopg.errors.ExclusionViolation as exc:
             raise self._conflict(exc.diag.constraint_name, resource, booking["person_id"], interval) from None
+        outbox.mark_written()
 
     def _conflict(self, constraint, resource, person_id, interval) -> errors.Conflict:
         span = Range(interval.start, interval.end, "[)")
