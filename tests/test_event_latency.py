@@ -2,6 +2,7 @@
 sweep: door tablets and browsers show a change as soon as it is made."""
 
 import json
+import subprocess
 import time
 from datetime import datetime, timedelta, timezone
 
@@ -11,16 +12,17 @@ from kombu import Connection, Exchange, Queue
 
 from tests.support.data import make_place
 from tests.support.processes import booking_process, gateway_process
-from tests.support.servers import create_database, drop_database
+from tests.support.servers import AMQP_BASE, create_database, drop_database
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def slow_sweep(amqp_uri, run_id):
+def slow_sweep(run_id):
     """A booking process whose outbox sweep runs once a minute, on a database
-    of its own (no other relay shares its outbox), behind its own gateway:
-    only a writer's own wake-up can publish an event within seconds."""
+    and a vhost of its own (no other relay shares its outbox, no other booking
+    process answers its gateway), behind its own gateway: only a writer's own
+    wake-up can publish an event within seconds."""
     from booking.adapters.migrate import upgrade as upgrade_booking
     from gateway.adapters.migrate import upgrade as upgrade_gateway
     from gateway.adapters.tokens import issue_token
@@ -29,24 +31,29 @@ def slow_sweep(amqp_uri, run_id):
     booking_db, gateway_db = (create_database(n) for n in names)
     upgrade_booking(booking_db)
     upgrade_gateway(gateway_db)
-    # Its own vhost would need its own everything; the shared one is fine: the
-    # event is told apart by its booking id.
+    vhost = f"escale-sweep-{run_id}"
+    subprocess.run(["rabbitmqctl", "-q", "add_vhost", vhost], check=True, timeout=60)
+    subprocess.run(["rabbitmqctl", "-q", "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"],
+                   check=True, timeout=60)
+    amqp_uri = f"{AMQP_BASE}/{vhost}"
     booking = booking_process(amqp_uri, booking_db, ESCALE_BOOKING_RELAY_INTERVAL="60").start()
     gateway = gateway_process(amqp_uri, gateway_db).start()
     place = make_place(booking_db)
     gateway.agent = {"Authorization": "Bearer " + issue_token(
         gateway_db, email=place.emails[0], role="agent", person_id=place.people[0])}
     gateway.place = place
+    gateway.amqp_uri = amqp_uri
     yield gateway
     gateway.stop()
     booking.stop()
     for name in names:
         drop_database(name)
+    subprocess.run(["rabbitmqctl", "-q", "delete_vhost", vhost], check=False, timeout=60)
 
 
-def test_a_booking_event_is_published_as_the_booking_commits(slow_sweep, amqp_uri):
+def test_a_booking_event_is_published_as_the_booking_commits(slow_sweep):
     exchange = Exchange("booking.events", type="topic", durable=True)
-    with Connection(amqp_uri) as conn:
+    with Connection(slow_sweep.amqp_uri) as conn:
         queue = Queue("test-event-latency", exchange, routing_key="booking.created", auto_delete=True)
         queue(conn.default_channel).declare()
         day = (datetime.now(timezone.utc) + timedelta(days=3)).date().isoformat()
