@@ -71,6 +71,20 @@ def test_a_taken_desk_is_refused_in_french_by_default_and_in_english_on_request(
     assert english.json()["message"] == "Bureau 1 is already booked at that time."
 
 
+def test_a_catalogue_refusal_reads_in_the_callers_language(gateway, agents):
+    # Catalogue reads go through the gateway's shared cache; the refusal still
+    # follows each caller's language.
+    unknown = f"/api/v1/sites/{uuid.uuid4()}"
+    with httpx.Client(base_url=gateway.url, timeout=20) as api:
+        french = api.get(unknown, headers=agents[0])
+        english = api.get(unknown, headers={**agents[0], "Accept-Language": "en"})
+    assert french.status_code == english.status_code == 404
+    assert french.json()["error"] == english.json()["error"] == "not_found"
+    assert french.json()["message"] != english.json()["message"]
+    assert french.json()["message"].startswith("Site inconnu")
+    assert "site" in english.json()["message"].lower() and "inconnu" not in english.json()["message"]
+
+
 def test_agent_books_lists_checks_and_cancels(gateway, place, agents):
     me = agents[0]
     with httpx.Client(base_url=gateway.url, headers=me, timeout=10) as api:

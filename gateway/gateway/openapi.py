@@ -26,10 +26,11 @@ from aiohttp import web
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic.json_schema import models_json_schema
 
-from . import policy, schemas
+from . import i18n, policy, schemas
 from .errors import ApiError, language_of
 from .keys import ACTOR_KEY, CATALOG_KEY, RPC_KEY, SETTINGS_KEY
 from .policy import Action, Actor
+from .rpc import RemoteError
 from .validation import as_api_error
 
 PREFIX = "/api/v1"
@@ -92,8 +93,18 @@ class Call:
         )
 
     async def catalog(self, method: str, **kwargs: Any) -> Any:
-        """A catalogue read, from the gateway's cache when possible."""
-        return await self.request.app[CATALOG_KEY].call(method, **kwargs)
+        """A catalogue read, from the gateway's cache when possible.
+
+        The cache asks the service once for every caller (in the default
+        language); a refusal for a caller of another language is asked again
+        in theirs, so its message reads right. Refusals are rare and never cached.
+        """
+        try:
+            return await self.request.app[CATALOG_KEY].call(method, **kwargs)
+        except RemoteError:
+            if self.language == i18n.DEFAULT_LANGUAGE:
+                raise
+            return await self.rpc(method, **kwargs)
 
     def check(self, action: Action, site_id=None) -> None:
         try:
