@@ -9,69 +9,9 @@ worker (``speaking``). Without one, French.
 
 from __future__ import annotations
 
-import contextvars
-import string
-from typing import NamedTuple
-
-LANGUAGES = ("fr", "en")
-DEFAULT_LANGUAGE = "fr"
-
-# One per greenthread: each nameko worker runs in its own greenlet, which has
-# its own context, so concurrent callers never see each other's language.
-_current: contextvars.ContextVar[str | None] = contextvars.ContextVar(
-    "escale_notify_language", default=None)
-
-
-class Message(NamedTuple):
-    """A catalogue key and the parameters its templates name."""
-
-    key: str
-    params: dict
-
-
-def msg(key: str, /, **params) -> Message:
-    return Message(key, params)
-
-
-def pick(language: str | None) -> str:
-    if isinstance(language, str):
-        lang = language.strip().lower()[:2]
-        if lang in LANGUAGES:
-            return lang
-    return DEFAULT_LANGUAGE
-
-
-def current_language() -> str:
-    return pick(_current.get())
-
-
-def speaking(language: str | None) -> contextvars.Token:
-    """Make ``language`` the current one; give the token to ``reset``."""
-    return _current.set(pick(language))
-
-
-def reset(token: contextvars.Token) -> None:
-    _current.reset(token)
-
-
-def render(key: str, language: str | None = None, /, **params) -> str:
-    """The message ``key`` in ``language`` (the current one when None)."""
-    lang = pick(language) if language is not None else current_language()
-    words = {name: WORDS[value][lang] for name, value in params.items()
-             if name in TRANSLATED_PARAMS and isinstance(value, str) and value in WORDS}
-    return MESSAGES[key][lang].format(**{**params, **words})
-
-
-def text(message: str | Message, /, **params) -> str:
-    """A key (with ``params``) or a ``Message``, rendered in the current language."""
-    if isinstance(message, Message):
-        return render(message.key, None, **message.params)
-    return render(message, None, **params)
-
-
-def placeholders(template: str) -> set[str]:
-    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
-
+from escale_common.wording import (  # noqa: F401 - this service's names for them
+    DEFAULT_LANGUAGE, LANGUAGES, Catalogue, Message, msg, pick, placeholders,
+)
 
 # Parameters whose value is one of the service's own words (a delivery
 # status), translated with the sentence around them.
@@ -198,3 +138,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "{field} must be a message id.",
     },
 }
+
+
+_catalogue = Catalogue("notify", MESSAGES, WORDS, TRANSLATED_PARAMS)
+current_language = _catalogue.current_language
+speaking = _catalogue.speaking
+reset = _catalogue.reset
+render = _catalogue.render
+text = _catalogue.text
