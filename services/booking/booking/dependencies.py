@@ -11,6 +11,7 @@ import logging
 from datetime import datetime, timezone
 
 from escale_common.outbox import take_written
+from escale_common import nameko_language
 from nameko.extensions import DependencyProvider
 from prometheus_client import Counter, Gauge
 
@@ -116,21 +117,7 @@ class Clock(DependencyProvider):
         return lambda: datetime.now(timezone.utc)
 
 
-class CallerLanguage(DependencyProvider):
-    """Makes the caller's language (nameko's ``language`` context data, sent
-    by the gateway from ``Accept-Language``) current for the worker, so the
-    domain errors it raises are worded in it; French when none is given."""
+class CallerLanguage(nameko_language.CallerLanguage):
+    """The caller's language current for the worker (errors worded in it)."""
 
-    def worker_setup(self, worker_ctx):
-        self._tokens[worker_ctx] = messages.speaking(worker_ctx.data.get("language"))
-
-    def worker_teardown(self, worker_ctx):
-        token = self._tokens.pop(worker_ctx, None)
-        if token is not None:
-            messages.reset(token)
-
-    def setup(self):
-        self._tokens = {}
-
-    def get_dependency(self, worker_ctx):
-        return messages.current_language
+    catalogue = messages.CATALOGUE

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
+from escale_common import nameko_language
 from nameko.extensions import DependencyProvider
 from prometheus_client import Counter, Gauge
 
@@ -94,21 +95,7 @@ class Clock(DependencyProvider):
         return lambda: datetime.now(timezone.utc)
 
 
-class CallerLanguage(DependencyProvider):
-    """Makes the caller's language (nameko's ``language`` context data, sent
-    by the gateway from ``Accept-Language``) current for the worker, so the
-    errors it raises are worded in it; French when none is given."""
+class CallerLanguage(nameko_language.CallerLanguage):
+    """The caller's language current for the worker (errors worded in it)."""
 
-    def setup(self):
-        self._tokens = {}
-
-    def worker_setup(self, worker_ctx):
-        self._tokens[worker_ctx] = error_messages.speaking(worker_ctx.data.get("language"))
-
-    def worker_teardown(self, worker_ctx):
-        token = self._tokens.pop(worker_ctx, None)
-        if token is not None:
-            error_messages.reset(token)
-
-    def get_dependency(self, worker_ctx):
-        return error_messages.current_language
+    catalogue = error_messages.CATALOGUE

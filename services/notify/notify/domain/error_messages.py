@@ -140,9 +140,9 @@ MESSAGES: dict[str, dict[str, str]] = {
 }
 
 
-_catalogue = Catalogue("notify", MESSAGES, WORDS, TRANSLATED_PARAMS)
-current_language = _catalogue.current_language
-speaking = _catalogue.speaking
-reset = _catalogue.reset
-render = _catalogue.render
-text = _catalogue.text
+CATALOGUE = Catalogue("notify", MESSAGES, WORDS, TRANSLATED_PARAMS)
+current_language = CATALOGUE.current_language
+speaking = CATALOGUE.speaking
+reset = CATALOGUE.reset
+render = CATALOGUE.render
+text = CATALOGUE.text
