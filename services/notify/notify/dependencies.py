@@ -61,10 +61,9 @@ class Outside(DependencyProvider):
     """SMTP, the chat backend and the sending policy, built from the settings."""
 
     def setup(self):
-        self.settings = Settings.from_env()
-
-    def start(self):
-        s = self.settings
+        # Built in setup(), not start(): nameko starts every extension at once,
+        # so a timer may run a worker before start() ends (as for Store).
+        self.settings = s = Settings.from_env()
         store = NotifyStore(open_pool(s.database_url, 2))
         self._rooms_pool = store.pool
         chat = chat_plugins.load(s.chat, rooms=store)
