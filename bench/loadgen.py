@@ -11,6 +11,15 @@ It is open loop, like wrk2: requests are due at a fixed arrival rate, and each
 latency is measured from the moment the request was *due*, not from when a
 free connection sent it, so a stalled server is not hidden by the generator
 waiting for it (no coordinated omission).
+
+Pacing: with epoll, an event loop's timers wake at best once a millisecond
+(its timeout is in milliseconds), so a generator that sleeps between
+batches sends each request up to 1.5 ms after it was due, and that lag is
+counted as the server's latency (measured here: p50 0.9 ms, p99 1.5 ms of
+lag, on a do-nothing server answering in 0.4 ms). This one's loop waits in
+``select()``, whose timeout is in microseconds, until the next request is
+due or a response arrives; the lag of every request is kept
+(``send_lag_ms``) so a report shows the generator kept up.
 """
 
 from __future__ import annotations
@@ -19,6 +28,7 @@ import asyncio
 import multiprocessing
 import os
 import random
+import selectors
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -27,10 +37,11 @@ from urllib.parse import urlsplit
 
 @dataclass
 class Result:
-    latencies_ms: list[float]
+    latencies_ms: list[float]     # from when each request was due to its whole response
     statuses: dict[int, int]
     errors: list[str]
     elapsed: float
+    send_lag_ms: list[float]      # from when each request was due to when it was written
 
     @property
     def achieved_rate(self) -> float:
@@ -40,8 +51,9 @@ class Result:
 class _Connection(asyncio.Protocol):
     """One keep-alive connection, one request at a time."""
 
-    def __init__(self, on_response, on_lost):
+    def __init__(self, on_response, on_lost, on_sent):
         self.transport = None
+        self.on_sent = on_sent
         self.buffer = bytearray()
         self.pending = None  # (due, request bytes)
         self.on_response = on_response
@@ -53,6 +65,7 @@ class _Connection(asyncio.Protocol):
     def send(self, due: float, request: bytes) -> None:
         self.pending = due
         self.transport.write(request)
+        self.on_sent(due)
 
     def data_received(self, data: bytes) -> None:
         self.buffer += data
@@ -87,6 +100,7 @@ async def _run(url: str, paths: list[str], headers: list[bytes], rate: float, se
     latencies: list[float] = []
     statuses: dict[int, int] = {}
     errors: list[str] = []
+    lags: list[float] = []
     idle: deque[_Connection] = deque()
     waiting: deque[tuple[float, bytes]] = deque()
     total = int(rate * seconds)
@@ -112,6 +126,9 @@ async def _run(url: str, paths: list[str], headers: list[bytes], rate: float, se
         else:
             idle.append(conn)
 
+    def on_sent(due: float) -> None:
+        lags.append((time.perf_counter() - due) * 1000)
+
     def on_lost(conn: _Connection, exc) -> None:
         if conn.pending is not None:
             errors.append(type(exc).__name__ if exc else "closed")
@@ -121,15 +138,14 @@ async def _run(url: str, paths: list[str], headers: list[bytes], rate: float, se
             idle.remove(conn)
 
     for _ in range(connections):
-        _, conn = await loop.create_connection(lambda: _Connection(on_response, on_lost), host, port)
+        _, conn = await loop.create_connection(lambda: _Connection(on_response, on_lost, on_sent), host, port)
         idle.append(conn)
 
     begin = time.perf_counter()
     sent = 0
     while sent < total:
         now = time.perf_counter()
-        due_count = min(total, int((now - begin) * rate) + 1)
-        while sent < due_count:
+        while sent < total and begin + sent / rate <= now:
             due = begin + sent / rate  # when this request should have left
             item = (due, request())
             if idle:
@@ -137,7 +153,7 @@ async def _run(url: str, paths: list[str], headers: list[bytes], rate: float, se
             else:
                 waiting.append(item)
             sent += 1
-        await asyncio.sleep(0.001)
+        await asyncio.sleep(max(0.0, begin + sent / rate - time.perf_counter()))
     try:
         await asyncio.wait_for(done, timeout=30)
     except TimeoutError:
@@ -145,13 +161,15 @@ async def _run(url: str, paths: list[str], headers: list[bytes], rate: float, se
     elapsed = time.perf_counter() - begin
     for conn in list(idle):
         conn.transport.close()
-    return Result(latencies, statuses, errors, elapsed)
+    return Result(latencies, statuses, errors, elapsed, lags)
 
 
 def _child(queue, cpu, args) -> None:
     if cpu is not None:
         os.sched_setaffinity(0, {cpu})
-    queue.put(asyncio.run(_run(*args)))
+    # select(), not epoll: its timeout is in microseconds (see the module's doc)
+    with asyncio.Runner(loop_factory=lambda: asyncio.SelectorEventLoop(selectors.SelectSelector())) as runner:
+        queue.put(runner.run(_run(*args)))
 
 
 def open_loop(url: str, paths: list[str], headers: list[dict[str, str]], rate: float, seconds: float,
