@@ -141,7 +141,6 @@ def sync_directory(ports: Ports, now: datetime, since: datetime | None) -> list[
     """Copy booking's directory (all of it, or what changed since ``since``) into
     the read model; returns the people whose entry changed."""
     refresh_sites(ports)
-    raw_before = ports.model.raw_directory()
     items, after = [], None
     while True:
         page = ports.booking.export_people(
@@ -150,6 +149,9 @@ def sync_directory(ports: Ports, now: datetime, since: datetime | None) -> list[
         after = page["next"]
         if not after:
             break
+    # A round every few seconds usually brings nobody: read only the entries it
+    # compares with, not the whole directory (megabytes for a region).
+    raw_before = ports.model.raw_directory(None if since is None else (p["id"] for p in items))
     with ports.store.unit() as unit:
         visibility = unit.visibilities(p["id"] for p in items)
     entries, removed = {}, []

@@ -108,8 +108,13 @@ class ReadModel:
     def all_directory(self) -> dict[str, dict]:
         return {k: json.loads(v) for k, v in self.r.hgetall(self.k_directory()).items()}
 
-    def raw_directory(self) -> dict[str, str]:
-        return self.r.hgetall(self.k_directory())
+    def raw_directory(self, person_ids: Iterable[str] | None = None) -> dict[str, str]:
+        """Entries as stored (JSON texts): everyone's, or only these people's."""
+        if person_ids is None:
+            return self.r.hgetall(self.k_directory())
+        ids = list(dict.fromkeys(person_ids))
+        values = self.r.hmget(self.k_directory(), ids) if ids else []
+        return {pid: v for pid, v in zip(ids, values) if v is not None}
 
     def directory_version(self) -> int:
         return int(self.r.get(self.k_directory_version()) or 0)
