@@ -92,7 +92,7 @@ async def who_is_on_site(call: Call):
             log.warning("presence read model unavailable", extra={"error": type(exc).__name__})
             body = None
         if body is not None:
-            return web.Response(text=body, content_type="application/json")
+            return web.Response(body=body, content_type="application/json", charset="utf-8")
     result = await presence_rpc(call, "on_site", actor=call.actor.for_rpc(),
                                 date=day.isoformat() if day else None, site_id=site, team_id=team)
     return ok(result)
