@@ -113,10 +113,12 @@ def headers_middleware(settings):
 async def _redis(app: web.Application, settings):
     client = aioredis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
     app[REDIS_KEY] = client
-    app[RATE_LIMITER_KEY] = RateLimiter(client, settings.security.redis_prefix,
-                                        settings.security.rate_limits)
+    limiter = RateLimiter(client, settings.security.redis_prefix, settings.security.rate_limits)
+    app[RATE_LIMITER_KEY] = limiter
     app[FLOWS_KEY] = FlowStore(client, settings.security.redis_prefix)
+    await limiter.start()
     yield
+    await limiter.stop()
     await client.aclose()
 
 
