@@ -118,6 +118,10 @@ def build_organisation(booking_db: str, presence_db: str, people: int, desks_per
             cur.executemany("INSERT INTO person (id, organisation_id, email, given_name, family_name, display_name, "
                             "department, phone_extension) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)", rows)
             cur.executemany("INSERT INTO team_member (team_id, person_id) VALUES (%s, %s)", memberships)
+            # Imported yesterday, as in steady state: presence's directory sync
+            # re-reads only people changed in its last minutes (people imported
+            # minutes ago are re-read at each round, as they are in production).
+            cur.execute("UPDATE person SET updated_at = now() - interval '1 day' WHERE organisation_id = %s", (org,))
         person_ids = [r[0] for r in rows]
         # A thousand desks booked for today, half on each site (events would have
         # told presence; here its start-up snapshot of booking.active_bookings does).
@@ -163,16 +167,19 @@ def where_is_open_loop(url: str, tokens: list[str], subjects: list[str], rate: i
     headers = [{"Authorization": f"Bearer {t}"} for t in tokens]
     result = open_loop(url, paths, headers, rate, seconds, cpu=cpu)
     errors = result.errors + [s for s, n in result.statuses.items() if s != 200 for _ in range(n)]
-    return result.achieved_rate, percentiles(result.latencies_ms), errors
+    return result.achieved_rate, percentiles(result.latencies_ms), errors, percentiles(result.send_lag_ms)
 
 
-async def closed_loop(url: str, token: str, path: str, params: dict, n: int, clients: int):
+async def closed_loop(url: str, tokens: list[str], path: str, params: dict, n: int, clients: int):
+    """``n`` requests from ``clients`` clients, each asked by the next of ``tokens``."""
     latencies, sizes, counts = [], [], []
-    async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {token}"}) as session:
+    askers = iter(tokens * (n // len(tokens) + 1))
+    async with aiohttp.ClientSession() as session:
         async def client(count):
             for _ in range(count):
                 started = time.perf_counter()
-                async with session.get(f"{url}/api/v1{path}", params=params) as answer:
+                async with session.get(f"{url}/api/v1{path}", params=params,
+                                       headers={"Authorization": f"Bearer {next(askers)}"}) as answer:
                     body = await answer.read()
                     answer.raise_for_status()
                 latencies.append((time.perf_counter() - started) * 1000)
@@ -185,15 +192,17 @@ async def closed_loop(url: str, token: str, path: str, params: dict, n: int, cli
 
 
 async def warm_up(url: str, tokens: list[str], subjects: list[str], clients: int = 16) -> None:
-    queue = list(subjects)
+    """Everyone asked about once, by every asker in turn: in steady state the
+    gateway holds the read model and the askers' credentials in memory."""
+    queue = list(enumerate(subjects))
     async with aiohttp.ClientSession() as session:
-        async def client(k):
+        async def client():
             while queue:
-                subject = queue.pop()
+                n, subject = queue.pop()
                 async with session.get(f"{url}/api/v1/presence/{subject}",
-                                       headers={"Authorization": f"Bearer {tokens[k % len(tokens)]}"}) as answer:
+                                       headers={"Authorization": f"Bearer {tokens[n % len(tokens)]}"}) as answer:
                     await answer.read()
-        await asyncio.gather(*(client(k) for k in range(clients)))
+        await asyncio.gather(*(client() for _ in range(clients)))
 
 
 def server_buckets(url: str, route: str) -> dict[str, float]:
@@ -281,10 +290,16 @@ def main() -> None:
                   for i, p in enumerate(askers)]
         processes.append(booking_process(amqp_uri, urls["booking"]).start())
         started = time.perf_counter()
-        processes.append(presence_process(amqp_uri, urls["presence"], prefix).start(timeout=60))
+        # Production's directory sync interval (the test helper's default syncs
+        # every 2 s, for tests that write people straight into the database).
+        processes.append(presence_process(amqp_uri, urls["presence"], prefix,
+                                          ESCALE_PRESENCE_DIRECTORY_SYNC="30").start(timeout=60))
         build = wait_for_read_model(prefix, 7) + (time.perf_counter() - started)
+        # Production's per-credential rate limit (one Redis round trip per
+        # request); each asker stays well under it.
         gw = gateway_process(amqp_uri, urls["gateway"], ESCALE_REDIS_URL=REDIS_URL,
-                             ESCALE_PRESENCE_REDIS_PREFIX=prefix).start()
+                             ESCALE_PRESENCE_REDIS_PREFIX=prefix, ESCALE_RATE_LIMIT_TOKEN="600/60",
+                             ESCALE_GATEWAY_REDIS_PREFIX=f"escale-bench-{run}:gateway:").start()
         processes.append(gw)
         cores = sorted(os.sched_getaffinity(0))
         load_cpu = None
@@ -299,14 +314,14 @@ def main() -> None:
         today = datetime.now(PARIS).date()
         load = os.getloadavg()
         raw = raw_redis_get(f"{prefix}v1:day:{today.isoformat()}:{people[0]}")
-        # Warm-up: everyone asked about once (in steady state the gateway holds
-        # the read model in memory, refreshed by presence's events).
+        # Warm-up (in steady state the gateway holds the read model in memory,
+        # refreshed by presence's events, and each asker's token, for a minute).
         asyncio.run(warm_up(gw.url, tokens, people))
         before = read_counts(gw.url)
         route = "/api/v1/presence/{person}"
         buckets_before = server_buckets(gw.url, route)
         cpu = cpu_seconds(gw.proc.pid)
-        rate, where, errors = where_is_open_loop(gw.url, tokens, people, args.rate, args.seconds, cpu=load_cpu)
+        rate, where, errors, lag = where_is_open_loop(gw.url, tokens, people, args.rate, args.seconds, cpu=load_cpu)
         where_cpu = (cpu_seconds(gw.proc.pid) - cpu) / (args.rate * args.seconds) * 1000
         buckets = {k: v - buckets_before.get(k, 0) for k, v in server_buckets(gw.url, route).items()}
         inside = {le: buckets.get(le, 0) / max(1, buckets.get("+Inf", 1)) for le in ("0.002", "0.005", "0.01")}
@@ -316,18 +331,19 @@ def main() -> None:
         # The same arrival rate on an authenticated route answered from memory
         # without presence (the catalogue cache): what the gateway itself costs.
         cpu = cpu_seconds(gw.proc.pid)
-        base_rate, base, base_errors = where_is_open_loop(
+        base_rate, base, base_errors, _ = where_is_open_loop(
             gw.url, tokens, people, args.rate, 5, path="/sites", cpu=load_cpu)
         base_cpu = (cpu_seconds(gw.proc.pid) - cpu) / (args.rate * 5) * 1000
         now = datetime.now(timezone.utc).isoformat()
-        rpc_rate, rpc, rpc_errors = where_is_open_loop(
+        rpc_rate, rpc, rpc_errors, _ = where_is_open_loop(
             gw.url, tokens, people, 200, 5, path_suffix=f"?at={quote(now)}", cpu=load_cpu)
         roster, roster_bytes, roster_people = asyncio.run(closed_loop(
-            gw.url, tokens[0], "/presence", {"site": sites[0], "date": today.isoformat()}, 300, 2))
+            gw.url, tokens[:20], "/presence", {"site": sites[0], "date": today.isoformat()}, 300, 2))
         team_roster, _, team_people = asyncio.run(closed_loop(
-            gw.url, tokens[0], "/presence", {"site": sites[0], "date": today.isoformat(), "team": teams[0]}, 300, 2))
+            gw.url, tokens[:20], "/presence", {"site": sites[0], "date": today.isoformat(), "team": teams[0]}, 300, 2))
 
         print(f"# load average before the run: {load[0]:.2f} (other processes share these 2 cores)")
+        print("# gateway as deployed: per-token rate limit 600/60 (counted in Redis), uvloop")
         print(f"# load generator: bench/loadgen.py, open loop, 64 keep-alive connections, own process; "
               + (f"gateway pinned to core {cores[0]}, generator to core {load_cpu}" if load_cpu is not None
                  else "not pinned"))
@@ -337,6 +353,7 @@ def main() -> None:
         print(f"raw Redis GET (day document)   : {fmt(raw)}  (after the load: {fmt(raw_after)})")
         print(f"where-is via gateway, read model: {rate:.0f} req/s achieved of {args.rate} offered over "
               f"{args.seconds:g}s; {fmt(where)}; failures={len(errors)}")
+        print(f"  generator's own lag (due -> written): {fmt(lag)}")
         print(f"  answered from: memory {reads['memory']:.0f}, Redis {reads['redis']:.0f}, "
               f"service (RPC) {reads['service']:.0f}; gateway CPU {where_cpu:.2f} ms per request")
         print(f"  measured inside the gateway: {inside['0.002']:.1%} within 2 ms, {inside['0.005']:.2%} "
@@ -357,6 +374,7 @@ def main() -> None:
             process.stop()
         client = redis.Redis.from_url(REDIS_URL)
         delete_prefix(client, prefix)
+        delete_prefix(client, f"escale-bench-{run}:gateway:")
         client.close()
         for name in names.values():
             drop_database(name)
