@@ -538,7 +538,11 @@ def on_booking_event(ports: Ports, event_type: str, payload: dict, now: datetime
         applied = fresh and unit.apply_fact(fact, rank(fact.status), occurred_at(payload))
         if touched:
             cause = "check_in" if fact.status == "checked_in" else "booking"
-            project(ports, unit, [fact.person_id], now, cause=cause, plan_days=touched, emit=applied)
+            # Only the booking's days change: recomputing and rewriting the whole
+            # horizon for each event cost most of presence's CPU under load.
+            window = horizon(cfg, now)
+            project(ports, unit, [fact.person_id], now, cause=cause, plan_days=touched, emit=applied,
+                    days=[d for d in touched if d in window])
     return "applied" if applied else ("superseded" if fresh else "duplicate")
 
 

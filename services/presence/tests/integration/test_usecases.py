@@ -93,6 +93,21 @@ def test_cancelling_goes_back_to_the_plan(ports, world):
     assert workplans[-1]["days"][0]["am"]["status"] == "remote"
 
 
+def test_a_desk_booked_for_a_later_day_changes_that_day_only(ports, world):
+    now, alice, bob = world["now"], world["alice"], world["bob"]
+    day = now.date() + timedelta(days=3)
+    today_before = ports.model.day_docs([(now.date(), alice)])
+    event = booking_event("booking.created", alice, world["site"], local(day, 8), local(day, 18))
+    assert usecases.on_booking_event(ports, "booking.created", event, now) == "applied"
+    roster = usecases.on_site(ports, agent(bob), day.isoformat(), world["site"], None, now)["people"]
+    assert [[d["resource_id"] for d in p["desks"]] for p in roster if p["person"]["id"] == alice] \
+        == [[event["booking"]["resource_id"]]]
+    assert ports.model.day_docs([(now.date(), alice)]) == today_before
+    events = outbox(ports, alice)
+    assert [t for t, _ in events] == ["workplan.changed"]  # nothing changed today
+    assert [d["date"] for d in events[0][1]["days"]] == [day.isoformat()]
+
+
 def test_a_declared_plan_beats_a_booking(ports, world):
     now, carol = world["now"], world["carol"]
     usecases.set_plan(ports, agent(carol), [{"date": now.date().isoformat(), "period": "morning",
