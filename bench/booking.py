@@ -90,6 +90,31 @@ def raw_redis_gets(n: int = 2000) -> dict:
     return percentiles(samples)
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_by_kind(kinds: dict, broker: list[int]) -> dict[str, float]:
+    out = {kind: sum(cpu_seconds(p.proc.pid) for p in group) for kind, group in kinds.items()}
+    out["broker"] = sum(cpu_seconds(pid) for pid in broker)
+    return out
+
+
+def settled_cpu(kinds: dict, broker: list[int], timeout: float = 20) -> dict[str, float]:
+    """CPU by kind once the event consumers have caught up (a quiet half second)."""
+    deadline = time.monotonic() + timeout
+    before = cpu_by_kind(kinds, broker)
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        now = cpu_by_kind(kinds, broker)
+        if sum(now.values()) - sum(before.values()) < 0.1:
+            return now
+        before = now
+    return before
+
+
 def rss_mib(pid: int) -> float:
     with open(f"/proc/{pid}/status") as status:
         for line in status:
@@ -144,23 +169,27 @@ async def book_many(urls: list[str], tokens: list[str], desks: list[str], total:
     return total / elapsed, percentiles(latencies), failures
 
 
-async def read_availability(url: str, token: str, floor_id: str, n: int, clients: int):
+async def read_availability(url: str, tokens: list[str], floor_id: str, n: int, clients: int):
+    """``n`` reads by ``clients`` clients, each asked by the next of ``tokens``
+    (one agent alone would meet the production rate limit)."""
     day = (datetime.now(timezone.utc) + timedelta(days=1)).date().isoformat()
     latencies = []
     sizes = set()
+    askers = iter(tokens * (n // len(tokens) + 1))
 
     async def client(session, count):
         for _ in range(count):
             started = time.perf_counter()
             async with session.get(f"{url}/api/v1/availability",
-                                   params={"floor_id": floor_id, "date": day, "period": "day"}) as answer:
+                                   params={"floor_id": floor_id, "date": day, "period": "day"},
+                                   headers={"Authorization": f"Bearer {next(askers)}"}) as answer:
                 answer.raise_for_status()
                 body = await answer.read()
             latencies.append((time.perf_counter() - started) * 1000)
             if not sizes:  # parse once to check the answer; parsing is the client's cost
                 sizes.add(len(json.loads(body)["resources"]))
 
-    async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {token}"}) as s:
+    async with aiohttp.ClientSession() as s:
         await asyncio.gather(*(client(s, n // clients) for _ in range(clients)))
     return percentiles(latencies), sizes
 
@@ -192,13 +221,21 @@ def main() -> None:
         subprocess.run([str(BIN / "escale"), "broker", "setup"], check=True, capture_output=True,
                        env={**os.environ, "ESCALE_AMQP_URI": amqp_uri})
         place = make_place(booking_db, desks=args.desks, rooms=0, people=args.people)
+        with psycopg.connect(booking_db) as conn:
+            # Imported yesterday, as in steady state (see bench/presence.py).
+            conn.execute("UPDATE person SET updated_at = now() - interval '1 day'")
         tokens = [issue_token(gateway_db, email=e, role="agent", person_id=p)
                   for p, e in zip(place.people, place.emails)]
         n = args.replicas
         kinds = {"booking": [booking_process(amqp_uri, booking_db) for _ in range(n)],
-                 "presence": [presence_process(amqp_uri, presence_db, prefix) for _ in range(n)],
+                 # Production's directory sync interval and rate limits.
+                 "presence": [presence_process(amqp_uri, presence_db, prefix,
+                                               ESCALE_PRESENCE_DIRECTORY_SYNC="30") for _ in range(n)],
                  "gateway": [gateway_process(amqp_uri, gateway_db, ESCALE_REDIS_URL=REDIS_URL,
-                                             ESCALE_PRESENCE_REDIS_PREFIX=prefix) for _ in range(n)]}
+                                             ESCALE_PRESENCE_REDIS_PREFIX=prefix,
+                                             ESCALE_RATE_LIMIT_TOKEN="600/60",
+                                             ESCALE_GATEWAY_REDIS_PREFIX=f"escale-bench-{run}:gateway:")
+                             for _ in range(n)]}
         for group in kinds.values():
             for process in group:
                 processes.append(process.start(90))
@@ -217,18 +254,27 @@ def main() -> None:
         # Warm-up: pools, caches, JIT-less Python's first calls.
         asyncio.run(book_many(urls, tokens, place.desks, 300, 16))
         done = 300
+        broker = [int(p) for p in subprocess.run(["pgrep", "-f", "beam.smp.*rabbit"], capture_output=True,
+                                                  text=True).stdout.split()]
         for clients in (int(c) for c in args.clients.split(",")):
+            cpu_before = settled_cpu(kinds, broker)
             rate, booking_lat, failures = asyncio.run(
                 book_many(urls, tokens, place.desks, args.bookings, clients, first=done))
+            cpu_after = settled_cpu(kinds, broker)
             done += args.bookings
             print(f"bookings x{n}, {clients:3d} clients : {rate:.0f} bookings/s over {args.bookings}; "
                   f"{fmt(booking_lat)}; failures={len(failures)}; "
                   f"p50 / AMQP p50 = {booking_lat['p50'] / amqp['p50']:.0f}x; "
                   f"rate / raw inserts = {rate / inserts:.2f}")
+            # Where the machine's CPU goes, per booking (events included): what
+            # bounds the rate on 2 cores, and what to make cheaper first.
+            spent = {k: (cpu_after[k] - cpu_before[k]) / args.bookings * 1000 for k in cpu_after}
+            print("   CPU per booking: " + ", ".join(f"{k} {v:.1f} ms" for k, v in spent.items())
+                  + f"; total {sum(spent.values()):.1f} ms (broker shared with the machine)")
             if failures:
                 print("   first failures:", failures[:3])
         for readers in (1, 4):
-            avail, sizes = asyncio.run(read_availability(urls[0], tokens[0], place.floor_id, 400, readers))
+            avail, sizes = asyncio.run(read_availability(urls[0], tokens[:50], place.floor_id, 400, readers))
             print(f"availability {max(sizes)}-desk floor, {readers} reader(s): {fmt(avail)}")
         for kind, group in kinds.items():
             sizes = ", ".join(f"{rss_mib(p.proc.pid):.0f} MiB" for p in group)
@@ -241,6 +287,7 @@ def main() -> None:
         drop_database(f"escale_bench_{run}_presence")
         client = redis.Redis.from_url(REDIS_URL)
         delete_prefix(client, prefix)
+        delete_prefix(client, f"escale-bench-{run}:gateway:")
         client.close()
         subprocess.run(["rabbitmqctl", "-q", "delete_vhost", vhost], check=False)
 
