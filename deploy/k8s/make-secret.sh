@@ -11,7 +11,8 @@
 # as environment variables of this script (ESCALE_SMTP_PASSWORD,
 # ESCALE_MATRIX_ACCESS_TOKEN, ESCALE_CHAT_WEBHOOK_URL, ESCALE_CHAT_TEAMS_URL,
 # ESCALE_BOT_SLACK_SIGNING_SECRET, ESCALE_BOT_MATTERMOST_TOKENS,
-# ESCALE_BOT_TEAMS_SECRET); a later run without one keeps the value stored.
+# ESCALE_BOT_TEAMS_SECRET) and the OpenID client's secret
+# (ESCALE_OIDC_CLIENT_SECRET); a later run without one keeps the value stored.
 #
 # The values never appear on a command line: they go through a temporary
 # file readable by you alone, removed on exit.
@@ -83,7 +84,7 @@ ENV
 # Optional credentials: from this script's environment, else as stored.
 for key in ESCALE_SMTP_PASSWORD ESCALE_MATRIX_ACCESS_TOKEN ESCALE_CHAT_WEBHOOK_URL \
            ESCALE_CHAT_TEAMS_URL ESCALE_BOT_SLACK_SIGNING_SECRET \
-           ESCALE_BOT_MATTERMOST_TOKENS ESCALE_BOT_TEAMS_SECRET; do
+           ESCALE_BOT_MATTERMOST_TOKENS ESCALE_BOT_TEAMS_SECRET ESCALE_OIDC_CLIENT_SECRET; do
   value=$(printenv "$key" || true)
   if [ -z "$value" ]; then
     value=$("$KUBECTL" -n "$NS" get secret escale-secrets \

@@ -20,10 +20,14 @@ SECRET_KEYS = frozenset({
     "ESCALE_BOT_SLACK_SIGNING_SECRET",
     "ESCALE_BOT_MATTERMOST_TOKENS",
     "ESCALE_BOT_TEAMS_SECRET",
+    # the OpenID client's secret (sign-in by OpenID Connect)
+    "ESCALE_OIDC_CLIENT_SECRET",
 })
 # The keys above that may be left empty.
 OPTIONAL_SECRET_KEYS = frozenset({
     "ESCALE_SMTP_PASSWORD", "ESCALE_MATRIX_ACCESS_TOKEN", "ESCALE_CHAT_WEBHOOK_URL",
     "ESCALE_CHAT_TEAMS_URL", "ESCALE_BOT_SLACK_SIGNING_SECRET", "ESCALE_BOT_MATTERMOST_TOKENS",
     "ESCALE_BOT_TEAMS_SECRET",
+    # the OpenID client's secret (sign-in by OpenID Connect)
+    "ESCALE_OIDC_CLIENT_SECRET",
 })

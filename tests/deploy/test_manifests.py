@@ -686,3 +686,33 @@ def test_each_store_admits_its_clients(target):
         for client in (gateway, booking):
             assert any(selects(p["podSelector"], client)
                        for r in admitted for p in r["from"] if "podSelector" in p)
+
+
+@pytest.mark.parametrize("target", OVERLAYS)
+def test_every_process_accepts_the_configuration_it_is_given(target):
+    """A value a process refuses is a crash loop in production: each process's
+    settings are read from what its pods get (config + secrets, secrets faked)."""
+    from booking.settings import Settings as BookingSettings
+    from gateway.settings import Settings as GatewaySettings
+    from notify.settings import Settings as NotifySettings
+    from presence.settings import Settings as PresenceSettings
+
+    objs = render(target)
+    config = next(c for c in of_kind(objs, "ConfigMap") if c["metadata"]["name"].startswith("escale-config"))
+    secrets = {
+        "ESCALE_AMQP_URI": "amqp://escale:s3cret-Value-0123456789@escale-rabbitmq:5672/",
+        "ESCALE_REDIS_URL": "redis://:s3cret-Value-0123456789@escale-redis:6379/0",
+        "ESCALE_OIDC_CLIENT_SECRET": "s3cret-Value-0123456789",
+        **{f"ESCALE_{kind}_DATABASE_URL":
+           f"postgresql://escale:s3cret-Value-0123456789@escale-postgres-rw:5432/escale_{kind.lower()}"
+           for kind in ("BOOKING", "GATEWAY", "NOTIFY", "PRESENCE")},
+    }
+    env = {**config["data"], **secrets}
+    gateway = GatewaySettings.from_env(env)
+    assert gateway.env == config["data"]["ESCALE_ENV"]
+    if "ESCALE_OIDC_ISSUER" in config["data"]:
+        assert gateway.oidc.enabled
+    BookingSettings.from_env(env)
+    PresenceSettings.from_env(env)
+    notify = NotifySettings.from_env(env)
+    assert notify.public_url == config["data"].get("ESCALE_PUBLIC_URL", "").rstrip("/")
