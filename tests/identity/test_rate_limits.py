@@ -22,20 +22,24 @@ LIMIT = Limit(4, 86400)  # a day: no window ends during a test
 SETTINGS = RateLimitSettings(per_credential=LIMIT, per_address=LIMIT)
 
 
-def replicas(prefix: str, count: int, url: str = REDIS_URL):
+@contextlib.asynccontextmanager
+async def replicas(prefix: str, count: int, url: str = REDIS_URL, flush_seconds: float = 60):
+    """``count`` limiters as in as many gateway processes, each with its Redis client."""
     clients = [aioredis.from_url(url, socket_timeout=1, socket_connect_timeout=1) for _ in range(count)]
-    return clients, [RateLimiter(c, prefix, SETTINGS) for c in clients]
+    try:
+        yield [RateLimiter(c, prefix, SETTINGS, flush_seconds=flush_seconds) for c in clients]
+    finally:
+        for client in clients:
+            await client.aclose()
 
 
-async def close(clients) -> None:
-    for client in clients:
-        await client.aclose()
+def unique(redis_prefix: str) -> str:
+    return f"{redis_prefix}rl-{uuid.uuid4().hex[:6]}:"
 
 
 def test_replicas_share_their_counts(redis_prefix):
     async def scenario():
-        clients, (a, b) = replicas(f"{redis_prefix}rl-{uuid.uuid4().hex[:6]}:", 2)
-        try:
+        async with replicas(unique(redis_prefix), 2) as (a, b):
             assert [a.hit("cred:1", LIMIT) for _ in range(3)] == [None] * 3
             await a.flush()
             await b.flush()  # nothing of its own to send yet: learns nothing either
@@ -50,26 +54,23 @@ def test_replicas_share_their_counts(redis_prefix):
             assert a.hit("cred:1", LIMIT) is not None
             # Another credential is counted on its own.
             assert a.hit("cred:2", LIMIT) is None
-        finally:
-            await close(clients)
 
     asyncio.run(scenario())
 
 
 def test_counts_reach_redis_with_their_expiry(redis_prefix):
     async def scenario():
-        prefix = f"{redis_prefix}rl-{uuid.uuid4().hex[:6]}:"
-        clients, (a,) = replicas(prefix, 1)
-        try:
+        prefix = unique(redis_prefix)
+        async with replicas(prefix, 1) as (a,):
             a.hit("addr:203.0.113.9", LIMIT)
             a.hit("addr:203.0.113.9", LIMIT)
             await a.flush()
-            keys = [k async for k in clients[0].scan_iter(match=f"{prefix}ratelimit:addr:203.0.113.9:*")]
-            assert len(keys) == 1
-            assert int(await clients[0].get(keys[0])) == 2
-            assert 0 < await clients[0].ttl(keys[0]) <= 86401
-        finally:
-            await close(clients)
+        reader = aioredis.from_url(REDIS_URL)
+        keys = [k async for k in reader.scan_iter(match=f"{prefix}ratelimit:addr:203.0.113.9:*")]
+        assert len(keys) == 1
+        assert int(await reader.get(keys[0])) == 2
+        assert 0 < await reader.ttl(keys[0]) <= 86401
+        await reader.aclose()
 
     asyncio.run(scenario())
 
@@ -98,8 +99,7 @@ def test_without_redis_each_replica_still_limits_and_catches_up_later(redis_pref
     url = f"redis://127.0.0.1:{port}/0"
 
     async def scenario():
-        clients, (limiter,) = replicas(redis_prefix, 1, url=url)
-        try:
+        async with replicas(redis_prefix, 1, url=url) as (limiter,):
             with private_redis(port):
                 assert limiter.hit("cred:9", LIMIT) is None
                 await limiter.flush()
@@ -113,33 +113,27 @@ def test_without_redis_each_replica_still_limits_and_catches_up_later(redis_pref
                 keys = [k async for k in reader.scan_iter(match=f"{redis_prefix}ratelimit:cred:9:*")]
                 assert [int(await reader.get(k)) for k in keys] == [4]
                 await reader.aclose()
-        finally:
-            await close(clients)
 
     asyncio.run(scenario())
 
 
 def test_the_flusher_runs_in_the_background(redis_prefix):
     async def scenario():
-        prefix = f"{redis_prefix}rl-{uuid.uuid4().hex[:6]}:"
-        client = aioredis.from_url(REDIS_URL)
-        limiter = RateLimiter(client, prefix, SETTINGS, flush_seconds=0.02)
-        other = RateLimiter(client, prefix, SETTINGS, flush_seconds=0.02)
-        await limiter.start()
-        await other.start()
-        try:
-            for _ in range(4):
-                assert limiter.hit("cred:7", LIMIT) is None
-            other.hit("cred:7", LIMIT)  # its own count makes it flush, and learn the total
-            for _ in range(100):
-                await asyncio.sleep(0.02)
-                if other.hit("cred:7", LIMIT) is not None:
-                    break
-            else:
-                pytest.fail("the other replica never learnt the shared count")
-        finally:
-            await limiter.stop()
-            await other.stop()
-            await client.aclose()
+        async with replicas(unique(redis_prefix), 2, flush_seconds=0.02) as (limiter, other):
+            await limiter.start()
+            await other.start()
+            try:
+                for _ in range(4):
+                    assert limiter.hit("cred:7", LIMIT) is None
+                other.hit("cred:7", LIMIT)  # its own count makes it flush, and learn the total
+                for _ in range(100):
+                    await asyncio.sleep(0.02)
+                    if other.hit("cred:7", LIMIT) is not None:
+                        break
+                else:
+                    pytest.fail("the other replica never learnt the shared count")
+            finally:
+                await limiter.stop()
+                await other.stop()
 
     asyncio.run(scenario())

@@ -10,8 +10,10 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
+import sys
 import uuid
 from contextlib import closing
+from pathlib import Path
 from urllib.parse import quote
 
 import psycopg
@@ -56,11 +58,18 @@ def run_id() -> str:
 
 @pytest.fixture(scope="session")
 def amqp_uri(run_id):
-    """A RabbitMQ vhost of this run's own."""
+    """A RabbitMQ vhost of this run's own, with every consumer queue declared
+    before any service starts, as in production (``escale broker setup``, run
+    by ``escale db upgrade``): a service is ready before all its consumers are
+    bound, and an event published in between would have no queue to reach."""
     vhost = f"escale-test-{run_id}"
     _rabbitmqctl("add_vhost", vhost)
     _rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
-    yield f"{AMQP_BASE}/{quote(vhost, safe='')}"
+    uri = f"{AMQP_BASE}/{quote(vhost, safe='')}"
+    root = Path(__file__).resolve().parents[2]
+    subprocess.run([str(Path(sys.executable).parent / "escale"), "broker", "setup"], cwd=root, check=True,
+                   capture_output=True, timeout=120, env={**os.environ, "ESCALE_AMQP_URI": uri})
+    yield uri
     _rabbitmqctl("delete_vhost", vhost)
 
 
