@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import psycopg
 import pytest
 
-from .conftest import eventually, hours_from_now, insert_booking, scan_databases, scan_redis
+from .conftest import eventually, hours_from_now, insert_booking, scan_databases, scan_redis, tomorrow_at
 
 pytestmark = pytest.mark.e2e
 
@@ -28,12 +28,12 @@ def _give_subject_data(api, place, subject, colleague, admin, booking_db_url):
     past_other = insert_booking(booking_db_url, place.rooms[0], colleague["id"], hours_from_now(-52),
                                 hours_from_now(-51))
     room = api.post("/bookings", headers=me, json={
-        "resource_id": place.rooms[0], "start": hours_from_now(30).isoformat(),
-        "end": hours_from_now(31).isoformat(), "title": f"Point projet {family}"})
+        "resource_id": place.rooms[0], "start": tomorrow_at(10).isoformat(),
+        "end": tomorrow_at(11).isoformat(), "title": f"Point projet {family}"})
     assert room.status_code == 201, room.text
     other_room = api.post("/bookings", headers=colleague["headers"], json={
-        "resource_id": place.rooms[0], "start": hours_from_now(32).isoformat(),
-        "end": hours_from_now(33).isoformat(), "title": "Réunion d'équipe"})
+        "resource_id": place.rooms[0], "start": tomorrow_at(11).isoformat(),
+        "end": tomorrow_at(12).isoformat(), "title": "Réunion d'équipe"})
     assert other_room.status_code == 201, other_room.text
     desk = api.post("/bookings", headers=me, json={"resource_id": place.desks[1], "date": tomorrow,
                                                    "period": "day"})
@@ -185,7 +185,7 @@ def test_erasure_leaves_nothing_naming_the_person(api, place, subject, colleague
     assert [s for (s,) in future] == ["cancelled", "cancelled"]
     # The room is free again where the subject had it.
     free = api.get("/availability", headers=colleague["headers"], params={
-        "start": hours_from_now(30).isoformat(), "end": hours_from_now(31).isoformat(),
+        "start": tomorrow_at(10).isoformat(), "end": tomorrow_at(11).isoformat(),
         "site_id": place.site_id, "kind": "room"})
     assert free.status_code == 200, free.text
     assert {r["id"]: r["status"] for r in free.json()["resources"]}[place.rooms[0]] == "free"
