@@ -17,6 +17,7 @@ import uuid
 from datetime import datetime, timezone
 
 from escale_common.jsonable import plain
+from escale_common.transactions import retry_aborted
 
 from .domain import errors
 
@@ -56,7 +57,12 @@ def export_person(store, person_id: str) -> dict:
         })
 
 
+@retry_aborted
 def erase_person(store, person_id: str) -> dict:
+    """Runs for the gateway's RPC while booking's cancellations of the person's
+    bookings are being handled and reminders fire: their locks are taken in
+    other orders, and the deadlock PostgreSQL may pick this transaction for is
+    answered by running it again."""
     pid = _pid(person_id)
     with store.unit() as unit:
         run = lambda sql: unit.conn.execute(sql, (pid,)).rowcount  # noqa: E731

@@ -13,6 +13,7 @@ from kombu import Connection, Exchange, Producer
 from nameko.standalone.rpc import ServiceRpcProxy
 
 from tests.support.notify import ADMIN
+from tests.support.clock import paris_today
 
 pytestmark = pytest.mark.integration
 
@@ -24,7 +25,7 @@ def booking_rpc(booking_service, amqp_uri):
 
 
 def day(offset=2):
-    return (datetime.now(timezone.utc) + timedelta(days=offset)).date().isoformat()
+    return (paris_today() + timedelta(days=offset)).isoformat()
 
 
 def parts(message):

@@ -10,10 +10,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from notify import usecases
-from notify.adapters.db import open_pool
-from notify.adapters.store import NotifyStore
 from notify.adapters.transport import DeliveryFailed, Skip
 from notify.domain.planning import Sender
+
+from .conftest import own_store
 
 pytestmark = pytest.mark.integration
 
@@ -24,18 +24,8 @@ POLICY = usecases.Policy(max_attempts=3, retry_base=10, retry_cap=60, batch=100)
 
 @pytest.fixture(scope="module")
 def store(run_id):
-    """A database of its own: the running notify service must not send these."""
-    from notify.adapters.migrate import upgrade
-    from tests.support.servers import create_database, drop_database
-
-    name = f"escale_test_{run_id}_notify_usecases"
-    url = create_database(name)
-    upgrade(url)
-    pool = open_pool(url, 8)
-    pool.wait()
-    yield NotifyStore(pool)
-    pool.close()
-    drop_database(name)
+    with own_store(run_id, "usecases") as store:
+        yield store
 
 
 def settle(store):
