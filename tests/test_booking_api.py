@@ -3,17 +3,18 @@
 
 import asyncio
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import httpx
 import psycopg
 import pytest
+from tests.support.clock import paris_today
 
 pytestmark = pytest.mark.e2e
 
 
 def day(offset=1):
-    return (datetime.now(timezone.utc) + timedelta(days=offset)).date().isoformat()
+    return (paris_today() + timedelta(days=offset)).isoformat()
 
 
 @pytest.fixture
@@ -88,7 +89,9 @@ def test_a_catalogue_refusal_reads_in_the_callers_language(gateway, agents):
 def test_agent_books_lists_checks_and_cancels(gateway, place, agents):
     me = agents[0]
     with httpx.Client(base_url=gateway.url, headers=me, timeout=10) as api:
-        created = api.post("/api/v1/bookings", json={"resource_id": place.desks[1], "date": day(), "period": "morning"})
+        # The day after tomorrow: tomorrow morning opens at 00:00 on the test site, so its
+        # check-in window is open in the last minutes of today.
+        created = api.post("/api/v1/bookings", json={"resource_id": place.desks[1], "date": day(2), "period": "morning"})
         assert created.status_code == 201, created.text
         booking = created.json()
         assert {"id", "status", "start", "end", "resource_id", "person_id"} <= set(booking)
@@ -125,7 +128,7 @@ def test_same_idempotency_key_books_once(gateway, place, agents):
 
 
 def test_recurring_days_report_what_could_not_be_booked(gateway, place, agents):
-    first = (datetime.now(timezone.utc) + timedelta(days=7)).date()
+    first = (paris_today() + timedelta(days=7))
     with httpx.Client(base_url=gateway.url, timeout=10) as api:
         api.post("/api/v1/bookings", headers=agents[1],
                  json={"resource_id": place.desks[0], "date": (first + timedelta(days=7)).isoformat(), "period": "day"})

@@ -4,7 +4,7 @@ sweep: door tablets and browsers show a change as soon as it is made."""
 import json
 import subprocess
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -13,6 +13,7 @@ from kombu import Connection, Exchange, Queue
 from tests.support.data import make_place
 from tests.support.processes import booking_process, gateway_process
 from tests.support.servers import AMQP_BASE, create_database, drop_database
+from tests.support.clock import paris_today
 
 pytestmark = pytest.mark.e2e
 
@@ -56,7 +57,7 @@ def test_a_booking_event_is_published_as_the_booking_commits(slow_sweep):
     with Connection(slow_sweep.amqp_uri) as conn:
         queue = Queue("test-event-latency", exchange, routing_key="booking.created", auto_delete=True)
         queue(conn.default_channel).declare()
-        day = (datetime.now(timezone.utc) + timedelta(days=3)).date().isoformat()
+        day = (paris_today() + timedelta(days=3)).isoformat()
         answer = httpx.post(f"{slow_sweep.url}/api/v1/bookings", headers=slow_sweep.agent, timeout=15,
                             json={"resource_id": slow_sweep.place.desks[0], "date": day, "period": "day"})
         assert answer.status_code == 201, answer.text

@@ -5,7 +5,7 @@ the answer follows what presence lets that user see."""
 
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from urllib.parse import quote
 
 import httpx
@@ -13,6 +13,7 @@ import pytest
 from nameko.standalone.rpc import ServiceRpcProxy
 
 from tests.support.notify import ADMIN, matrix_bot_process
+from tests.support.clock import slot_now
 
 pytestmark = pytest.mark.e2e
 
@@ -100,11 +101,10 @@ def test_a_user_invites_the_bot_and_asks_where_someone_is(matrix_bot, synapse, b
     notify_rpc.set_chat_identity(actor=ADMIN, platform="matrix", external_id=alice.user_id,
                                  person_id=asker)
     # The colleague books a desk now: presence says "on site".
-    now = datetime.now(timezone.utc)
+    start, end = slot_now(after=timedelta(hours=3))
     with ServiceRpcProxy("booking", {"AMQP_URI": amqp_uri}, timeout=10) as booking:
         booking.create_booking(actor={"person_id": colleague, "role": "agent"}, request={
-            "resource_id": place.desks[1], "start": (now + timedelta(minutes=1)).isoformat(),
-            "end": (now + timedelta(hours=3)).isoformat()})
+            "resource_id": place.desks[1], "start": start.isoformat(), "end": end.isoformat()})
     tag = place.emails[0].split(".")[1].split("@")[0]
     colleague_name = f"Agent1 Test{tag}"
     private_name = colleague_name.replace("Agent1", "Agent2")

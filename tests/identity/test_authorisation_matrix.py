@@ -26,6 +26,7 @@ from booking.domain import access
 from gateway.adapters.tokens import list_tokens, revoke_token
 from gateway.policy import ALLOWED, SITE_SCOPED, Action, Actor, Denied, Role, can, check, check_booking_for
 from tests.support.data import make_place
+from tests.support.clock import paris_today
 
 from .conftest import demo_signin
 
@@ -201,7 +202,7 @@ def test_a_device_acts_only_in_its_own_room():
 
 
 def day(offset: int) -> str:
-    return (datetime.now(timezone.utc) + timedelta(days=offset)).date().isoformat()
+    return (paris_today() + timedelta(days=offset)).isoformat()
 
 
 def slot(minutes_from_now: int, length: int = 30) -> dict:

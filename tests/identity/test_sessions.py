@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from pathlib import Path
 
 import aiohttp
@@ -19,6 +19,7 @@ import pytest
 
 from gateway.adapters.tokens import list_tokens
 from tests.support.processes import gateway_process
+from tests.support.clock import paris_today
 
 from .conftest import demo_signin
 
@@ -26,7 +27,7 @@ pytestmark = pytest.mark.integration
 
 
 def day(offset=1):
-    return (datetime.now(timezone.utc) + timedelta(days=offset)).date().isoformat()
+    return (paris_today() + timedelta(days=offset)).isoformat()
 
 
 def set_cookies(response: httpx.Response) -> dict[str, str]:

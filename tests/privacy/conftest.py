@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from datetime import datetime, time as clock, timedelta, timezone
-from zoneinfo import ZoneInfo
+from datetime import datetime, timedelta, timezone
 
 import httpx
 import psycopg
@@ -92,13 +91,6 @@ def insert_booking(booking_db_url, resource_id, person_id, start, end, status="e
 
 def hours_from_now(hours: float) -> datetime:
     return (datetime.now(timezone.utc) + timedelta(hours=hours)).replace(microsecond=0)
-
-
-def tomorrow_at(hour: int) -> datetime:
-    """A slot inside tomorrow's opening hours in Paris: "now + 30 hours" crosses
-    the site's closing time in the late afternoon and the booking is refused."""
-    paris = ZoneInfo("Europe/Paris")
-    return datetime.combine(datetime.now(paris).date() + timedelta(days=1), clock(hour), paris)
 
 
 # --- scanners ----------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import psycopg
 import pytest
 from psycopg.types.json import Jsonb
 
-from .conftest import hours_from_now, insert_booking
+from .conftest import insert_booking
 
 pytestmark = pytest.mark.e2e
 

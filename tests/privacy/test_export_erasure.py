@@ -7,22 +7,21 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta, timezone
-from zoneinfo import ZoneInfo
 
 import psycopg
 import pytest
 
-from .conftest import eventually, hours_from_now, insert_booking, scan_databases, scan_redis, tomorrow_at
+from tests.support.clock import paris_today, tomorrow_at
+
+from .conftest import eventually, hours_from_now, insert_booking, scan_databases, scan_redis
 
 pytestmark = pytest.mark.e2e
-
-PARIS = ZoneInfo("Europe/Paris")
 
 
 def _give_subject_data(api, place, subject, colleague, admin, booking_db_url):
     """Something of every kind, through the API where the API can make it."""
     me, pid, family = subject["headers"], subject["id"], subject["family"]
-    tomorrow = (datetime.now(PARIS).date() + timedelta(days=1)).isoformat()
+    tomorrow = (paris_today() + timedelta(days=1)).isoformat()
     past = insert_booking(booking_db_url, place.rooms[0], pid, hours_from_now(-50), hours_from_now(-49),
                           title=f"Entretien {family}")
     past_other = insert_booking(booking_db_url, place.rooms[0], colleague["id"], hours_from_now(-52),

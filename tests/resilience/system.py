@@ -21,7 +21,7 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import quote
 
@@ -33,6 +33,7 @@ from tests.support.data import Place, make_place
 from tests.support.presence import presence_process
 from tests.support.processes import BIN, ROOT, Process, booking_process, gateway_process
 from tests.support.servers import AMQP_BASE, REDIS_URL, _rabbitmqctl, create_database, drop_database, free_port
+from tests.support.clock import paris_today
 
 # Lower than the default (100), so a message that keeps failing reaches the
 # dead-letter queue in seconds, yet above the redeliveries a crash and a few
@@ -206,7 +207,7 @@ class Load:
                 i = self._next
                 self._next += 1
                 person, desk = self.place.people[i % n], self.place.desks[i % n]
-                day = (date.today() + timedelta(days=1 + i // n)).isoformat()
+                day = (paris_today() + timedelta(days=1 + i // n)).isoformat()
                 started = time.monotonic()
                 try:
                     answer = client.post(

@@ -15,7 +15,7 @@ import subprocess
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date, timedelta
+from datetime import timedelta
 
 import amqp
 import httpx
@@ -23,6 +23,7 @@ import pytest
 from kombu import Connection
 
 from tests.support.processes import BIN
+from tests.support.clock import paris_today
 
 from .system import System, queue_depth, restarted, wait_until
 
@@ -49,7 +50,7 @@ def test_broker_setup_declares_every_consumer_queue_before_any_service_starts(sy
     token = system.tokens_for(place)[0]
     before = queue_depth(system.amqp_uri, "evt-booking-booking.created--notify.on_booking_created")
     answer = httpx.post(f"{system.gateways[0].url}/api/v1/bookings", timeout=15,
-                        json={"resource_id": place.desks[0], "date": (date.today() + timedelta(days=2)).isoformat(), "period": "day"},
+                        json={"resource_id": place.desks[0], "date": (paris_today() + timedelta(days=2)).isoformat(), "period": "day"},
                         headers={"Authorization": f"Bearer {token}"})
     assert answer.status_code == 201, answer.text
     wait_until(lambda: queue_depth(system.amqp_uri,
@@ -139,7 +140,7 @@ def test_reads_are_served_while_booking_is_down_and_writes_get_a_clear_503(syste
         assert again.status_code == 200 and again.json() == sites.json()  # the catalogue cache
         started = time.monotonic()
         refused = httpx.post(f"{gateway}/api/v1/bookings", headers=headers, timeout=15,
-                             json={"resource_id": place.desks[0], "date": (date.today() + timedelta(days=3)).isoformat(), "period": "day"})
+                             json={"resource_id": place.desks[0], "date": (paris_today() + timedelta(days=3)).isoformat(), "period": "day"})
         assert time.monotonic() - started < 5, "a stopped service must be refused at once, not waited for"
         assert refused.status_code == 503
         assert refused.json()["error"] == "service_unavailable"

@@ -27,7 +27,7 @@ class Place:
 
 
 def make_place(database_url: str, desks: int = 4, rooms: int = 1, people: int = 3,
-               open_every_day: bool = True) -> Place:
+               open_every_day: bool = True, timezone: str = "Europe/Paris") -> Place:
     """A site open around the clock every day (unless told otherwise), with
     a team zone, desks, rooms and people in a team, all with unique codes."""
     tag = uuid.uuid4().hex[:8]
@@ -36,10 +36,10 @@ def make_place(database_url: str, desks: int = 4, rooms: int = 1, people: int = 
         org = one("INSERT INTO organisation (code, name) VALUES (%s, %s) RETURNING id", (f"org-{tag}", "Test"))
         closed = "{}" if open_every_day else "{6,7}"
         site = one(
-            "INSERT INTO site (organisation_id, code, name, opening_time, midday_time, closing_time, "
-            "closed_weekdays, holiday_country) VALUES (%s, %s, %s, '00:00', '12:00', '23:59', %s, %s) "
-            "RETURNING id",
-            (org, f"s-{tag}", f"Site {tag}", closed, "" if open_every_day else "FR"),
+            "INSERT INTO site (organisation_id, code, name, timezone, opening_time, midday_time, "
+            "closing_time, closed_weekdays, holiday_country) "
+            "VALUES (%s, %s, %s, %s, '00:00', '12:00', '23:59', %s, %s) RETURNING id",
+            (org, f"s-{tag}", f"Site {tag}", timezone, closed, "" if open_every_day else "FR"),
         )
         for kind in ("desk", "room", "equipment"):
             # Around-the-clock sites need day bookings longer than the default cap.

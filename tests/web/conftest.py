@@ -7,18 +7,16 @@ from __future__ import annotations
 
 import subprocess
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 from types import SimpleNamespace
 from pathlib import Path
 
-import psycopg
 import pytest
-from psycopg.rows import dict_row
-from playwright.sync_api import expect
 
 import httpx
 
 from tests.support.tablets import CHROMIUM, CHROMIUM_ARGS
+from tests.support.clock import paris_today
 
 ROOT = Path(__file__).resolve().parents[2]
 WEB = ROOT / "web"
@@ -135,7 +133,7 @@ def tomorrow() -> str:
     """The next day that is not a French public holiday (sites close on those)."""
     import holidays
 
-    day = date.today() + timedelta(days=1)
+    day = paris_today() + timedelta(days=1)
     while day in holidays.France(years=day.year):
         day += timedelta(days=1)
     return day.isoformat()

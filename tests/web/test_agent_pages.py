@@ -6,6 +6,8 @@ from datetime import date, timedelta
 import pytest
 from playwright.sync_api import expect
 
+from tests.support.clock import paris_at, paris_today, slot_now
+
 from .conftest import sign_in, tomorrow
 
 pytestmark = pytest.mark.e2e
@@ -37,7 +39,7 @@ def test_my_week_declares_a_day_on_site(web_app, web_place, new_context):
     page = sign_in(new_context(), web_app.url, web_place.emails[3], "/app/")
     page.wait_for_selector("main[data-loaded='1']")
     page.get_by_label("Mon site quand je suis sur place").select_option(web_place.site_id)
-    day = date.today() + timedelta(days=1)
+    day = paris_today() + timedelta(days=1)
     if day.isoweekday() == 1:  # tomorrow is in next week's page
         page.get_by_role("button", name="Semaine suivante").click()
     card = page.locator(f"li.day[data-day='{day.isoformat()}']")
@@ -62,20 +64,18 @@ def test_where_is_a_colleague_and_my_teams_on_site(web_app, web_place, new_conte
 
 def test_check_in_is_offered_while_the_window_is_open(web_app, web_place, new_context, issue):
     import httpx
-    from datetime import datetime, timezone
 
     api = f"{web_app.url}/api/v1"
     person = httpx.get(f"{api}/people", params={"q": web_place.emails[1]}, headers=web_place.admin).json()[0]
     agent = {"Authorization": f"Bearer {issue(web_place.emails[1], 'agent', person_id=person['id'])}"}
     desks = httpx.get(f"{api}/resources", params={"floor_id": web_place.floor_id, "kind": "desk"}, headers=agent).json()
     desk = next(d for d in desks if d["code"] == "D006")
-    now = datetime.now(timezone.utc)
+    # In three days: the keyboard test books a desk tomorrow for the same person, who may hold one desk a day.
     later = httpx.post(f"{api}/bookings", headers=agent, json={
-        "resource_id": desk["id"], "start": (now + timedelta(hours=3)).isoformat(),
-        "end": (now + timedelta(hours=4)).isoformat()})
+        "resource_id": desk["id"], "start": paris_at(3, 9).isoformat(), "end": paris_at(3, 10).isoformat()})
+    start, end = slot_now(after=timedelta(minutes=55))
     current = httpx.post(f"{api}/bookings", headers=agent, json={
-        "resource_id": desk["id"], "start": (now - timedelta(minutes=5)).isoformat(),
-        "end": (now + timedelta(minutes=55)).isoformat()})
+        "resource_id": desk["id"], "start": start.isoformat(), "end": end.isoformat()})
     assert later.status_code == 201 and current.status_code == 201, (later.text, current.text)
     page = sign_in(new_context(), web_app.url, web_place.emails[1], "/app/bookings")
     page.wait_for_selector("main[data-loaded='1']")
@@ -91,7 +91,7 @@ def _two_days_in_one_week() -> tuple[date, date]:
     """Two coming consecutive days of one week (Monday to Sunday), neither a French holiday."""
     import holidays
 
-    day = date.today() + timedelta(days=1)
+    day = paris_today() + timedelta(days=1)
     while True:
         following = day + timedelta(days=1)
         if day.isocalendar()[:2] == following.isocalendar()[:2] and not any(

@@ -1,11 +1,13 @@
 """Floor plans and the occupancy report through the real gateway, and an
 admin placing a desk on an uploaded plan by dragging it in the browser."""
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import timedelta
 
 import httpx
 import pytest
 from playwright.sync_api import expect
+
+from tests.support.clock import paris_today, slot_now
 
 from .conftest import ADMIN_EMAIL, sign_in
 
@@ -47,13 +49,12 @@ def test_the_occupancy_report_counts_booked_checked_in_and_no_shows(web_app, web
     desks = httpx.get(f"{api}/resources", params={"floor_id": web_place.floor_id, "kind": "desk"},
                       headers=agent).json()
     desk = next(d for d in desks if d["code"] == "D007")
-    now = datetime.now(timezone.utc)
+    start, end = slot_now()
     booking = httpx.post(f"{api}/bookings", headers=agent, json={
-        "resource_id": desk["id"], "start": (now - timedelta(minutes=5)).isoformat(),
-        "end": (now + timedelta(hours=1)).isoformat()})
+        "resource_id": desk["id"], "start": start.isoformat(), "end": end.isoformat()})
     assert booking.status_code == 201, booking.text
     assert httpx.post(f"{api}/bookings/{booking.json()['id']}/check-in", headers=agent).status_code == 200
-    today = date.today()
+    today = paris_today()
     query = {"site_id": web_place.site_id, "from": (today - timedelta(days=6)).isoformat(), "to": today.isoformat()}
     assert httpx.get(f"{api}/reports/occupancy", params=query, headers=agent).status_code == 403
     report = httpx.get(f"{api}/reports/occupancy", params=query, headers=web_place.admin)

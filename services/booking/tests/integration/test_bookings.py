@@ -11,6 +11,7 @@ import pytest
 from booking import usecases
 from booking.domain import errors
 from booking.domain.access import Actor
+from tests.support.clock import paris_at, paris_today
 
 pytestmark = pytest.mark.integration
 
@@ -20,7 +21,7 @@ def now():
 
 
 def day(offset=1):
-    return (now() + timedelta(days=offset)).date().isoformat()
+    return (paris_today() + timedelta(days=offset)).isoformat()
 
 
 def agent(place, i=0):
@@ -87,7 +88,7 @@ def test_same_idempotency_key_books_once_and_returns_the_first_answer(store, pla
 
 def test_weekly_series_books_what_is_free_and_says_why_not_for_the_rest(store, place):
     me, other = agent(place, 0), agent(place, 1)
-    first = (now() + timedelta(days=7)).date()
+    first = (paris_today() + timedelta(days=7))
     taken = (first + timedelta(days=14)).isoformat()
     usecases.create_booking(store, now(), other, {"resource_id": place.desks[3], "date": taken, "period": "day"})
     series = usecases.create_booking(store, now(), me, {
@@ -118,17 +119,18 @@ def test_cancel_is_for_the_owner_and_cannot_happen_twice(store, place):
 
 def test_check_in_only_inside_the_window(store, place):
     me = agent(place)
-    soon = now() + timedelta(minutes=5)
-    current = usecases.create_booking(store, now(), me, {
+    clock = paris_at(1, 9, 55)  # the use cases run at this time: clear of midnight
+    soon = clock + timedelta(minutes=5)
+    current = usecases.create_booking(store, clock, me, {
         "resource_id": place.rooms[0], "start": soon.isoformat(), "end": (soon + timedelta(minutes=10)).isoformat()})["booking"]
-    later = usecases.create_booking(store, now(), me, {"resource_id": place.desks[1], "date": day(6), "period": "day"})["booking"]
-    assert usecases.check_in(store, now(), me, current["id"])["status"] == "checked_in"
+    later = usecases.create_booking(store, clock, me, {"resource_id": place.desks[1], "date": day(6), "period": "day"})["booking"]
+    assert usecases.check_in(store, clock, me, current["id"])["status"] == "checked_in"
     with pytest.raises(errors.CheckInNotOpen):
-        usecases.check_in(store, now(), me, later["id"])
+        usecases.check_in(store, clock, me, later["id"])
     with pytest.raises(errors.Forbidden):
-        usecases.check_in(store, now(), agent(place, 1), later["id"])
+        usecases.check_in(store, clock, agent(place, 1), later["id"])
     # Once its time is over, a checked-in booking is ended by the timer's use case.
-    assert usecases.end_finished(store, now() + timedelta(minutes=20)) >= 1
+    assert usecases.end_finished(store, clock + timedelta(minutes=20)) >= 1
     assert usecases.get_booking(store, me, current["id"])["status"] == "ended"
 
 
@@ -183,7 +185,7 @@ def test_active_bookings_snapshot_pages_through_what_consumers_need(store, place
 
 def test_no_shows_are_released_once_and_checked_in_bookings_never(store, place, booking_db_url):
     t0 = now()
-    start = t0 + timedelta(days=1)
+    start = paris_at(1, 10)
     window = {"start": start.isoformat(), "end": (start + timedelta(hours=1)).isoformat()}
     ghost = usecases.create_booking(store, t0, agent(place, 0), {"resource_id": place.rooms[0], **window})["booking"]
     attended = usecases.create_booking(store, t0, agent(place, 1), {"resource_id": place.desks[1], **window})["booking"]
@@ -213,9 +215,9 @@ def test_no_shows_are_released_once_and_checked_in_bookings_never(store, place, 
 def test_desks_are_not_released_by_default(store, place, booking_db_url):
     with psycopg.connect(booking_db_url) as conn:
         conn.execute("DELETE FROM booking_rule WHERE site_id = %s AND resource_kind = 'desk'", (place.site_id,))
-    t0 = now()
-    booking = usecases.create_booking(store, t0, agent(place, 0), {
-        "resource_id": place.desks[3], "start": (t0 + timedelta(days=2)).isoformat(),
-        "end": (t0 + timedelta(days=2, hours=2)).isoformat()})["booking"]
-    usecases.release_no_shows(store, t0 + timedelta(days=2, minutes=90))
+    start = paris_at(2, 10)
+    booking = usecases.create_booking(store, now(), agent(place, 0), {
+        "resource_id": place.desks[3], "start": start.isoformat(),
+        "end": (start + timedelta(hours=2)).isoformat()})["booking"]
+    usecases.release_no_shows(store, start + timedelta(minutes=90))
     assert usecases.get_booking(store, agent(place, 0), booking["id"])["status"] == "confirmed"

@@ -3,8 +3,7 @@ the release timer: once whatever the number of booking processes, never a
 checked-in booking, never a booking that starts after the deadline."""
 
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 import psycopg
 import pytest
@@ -12,16 +11,11 @@ import pytest
 from booking import catalogue, usecases
 from booking.domain import errors
 from booking.domain.access import Actor
+from tests.support.clock import paris_at
 
 pytestmark = pytest.mark.integration
 
-PARIS = ZoneInfo("Europe/Paris")  # the test site's time zone
 ADMIN = Actor(person_id=None, role="admin")
-
-
-def at(days: int, hour: int, minute: int = 0) -> datetime:
-    day = datetime.now(PARIS).date() + timedelta(days=days)
-    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=PARIS)
 
 
 def agent(place, n):
@@ -53,20 +47,20 @@ def test_unchecked_desks_are_released_at_the_deadline_once_and_checked_in_ones_n
         store, place, booking_db_url):
     catalogue.set_rules(store, ADMIN, place.site_id, "desk",
                         {"checkin_deadline": "10:00", "release_after_minutes": 0})
-    day_start, day_end = at(1, 8), at(1, 18)
+    day_start, day_end = paris_at(1, 8), paris_at(1, 18)
     ghost = desk(store, place, 0, day_start, day_end)
     present = desk(store, place, 1, day_start, day_end)
-    afternoon = desk(store, place, 2, at(1, 13), day_end)
-    usecases.check_in(store, at(1, 9, 15), agent(place, 1), present["id"])
+    afternoon = desk(store, place, 2, paris_at(1, 13), day_end)
+    usecases.check_in(store, paris_at(1, 9, 15), agent(place, 1), present["id"])
 
-    usecases.release_no_shows(store, at(1, 9, 59))
+    usecases.release_no_shows(store, paris_at(1, 9, 59))
     assert status(store, place, 0, ghost) == "confirmed"
 
     with ThreadPoolExecutor(4) as pool:  # four booking processes' timers at once
-        list(pool.map(lambda _: usecases.release_no_shows(store, at(1, 10)), range(4)))
+        list(pool.map(lambda _: usecases.release_no_shows(store, paris_at(1, 10)), range(4)))
     assert status(store, place, 0, ghost) == "released"
     assert status(store, place, 1, present) == "checked_in"
-    usecases.release_no_shows(store, at(1, 15))
+    usecases.release_no_shows(store, paris_at(1, 15))
     assert status(store, place, 2, afternoon) == "confirmed"  # it started after the deadline
     with psycopg.connect(booking_db_url) as conn:
         released = conn.execute(
@@ -78,8 +72,8 @@ def test_unchecked_desks_are_released_at_the_deadline_once_and_checked_in_ones_n
 def test_the_deadline_applies_on_each_bookings_own_day(store, place):
     catalogue.set_rules(store, ADMIN, place.site_id, "desk",
                         {"checkin_deadline": "10:00", "release_after_minutes": 0})
-    tomorrow = desk(store, place, 0, at(2, 8), at(2, 12))
-    usecases.release_no_shows(store, at(1, 11))  # the day before, past 10:00
+    tomorrow = desk(store, place, 0, paris_at(2, 8), paris_at(2, 12))
+    usecases.release_no_shows(store, paris_at(1, 11))  # the day before, past 10:00
     assert status(store, place, 0, tomorrow) == "confirmed"
-    usecases.release_no_shows(store, at(2, 10, 1))
+    usecases.release_no_shows(store, paris_at(2, 10, 1))
     assert status(store, place, 0, tomorrow) == "released"

@@ -2,7 +2,7 @@
 tablet, recorded with the device's id; never on another room's bookings."""
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 import psycopg
 import pytest
@@ -10,12 +10,9 @@ import pytest
 from booking import usecases
 from booking.domain import errors
 from booking.domain.access import Actor
+from tests.support.clock import paris_at
 
 pytestmark = pytest.mark.integration
-
-
-def now():
-    return datetime.now(timezone.utc)
 
 
 def tablet(room_id, device_id=None):
@@ -36,7 +33,7 @@ def actions(booking_db_url, booking_id):
 
 
 def test_the_rooms_tablet_checks_in_and_ends_early_and_both_are_recorded(store, place, booking_db_url):
-    start = now() + timedelta(days=1)
+    start = paris_at(1, 10)
     booking = meeting(store, place, start)
     device = tablet(place.rooms[0])
 
@@ -64,7 +61,7 @@ def test_the_rooms_tablet_checks_in_and_ends_early_and_both_are_recorded(store, 
 
 
 def test_the_owner_ends_early_but_not_before_the_start_nor_someone_else(store, place, booking_db_url):
-    start = now() + timedelta(days=2)
+    start = paris_at(2, 10)
     booking = meeting(store, place, start)
     owner = Actor(person_id=place.people[0], role="agent")
     with pytest.raises(errors.InvalidState):
@@ -77,7 +74,7 @@ def test_the_owner_ends_early_but_not_before_the_start_nor_someone_else(store, p
 
 
 def test_a_tablet_cannot_touch_another_rooms_booking(store, place):
-    start = now() + timedelta(days=3)
+    start = paris_at(3, 10)
     booking = meeting(store, place, start)
     elsewhere = tablet(str(uuid.uuid4()))
     with pytest.raises(errors.Forbidden):
@@ -94,7 +91,7 @@ def test_a_tablet_cannot_touch_another_rooms_booking(store, place):
 
 
 def test_the_rooms_tablet_extends_a_meeting_until_the_next_one(store, place, booking_db_url):
-    start = now() + timedelta(days=4)
+    start = paris_at(4, 10)
     booking = meeting(store, place, start, minutes=30)
     meeting(store, place, start + timedelta(minutes=60), minutes=30, person=1)  # the next one
     device = tablet(place.rooms[0])

@@ -13,6 +13,7 @@ from booking.adapters.relay import OutboxRelay
 from booking.domain.access import Actor
 from booking.domain.events import EXCHANGE
 from tests.support.servers import free_port
+from tests.support.clock import paris_today
 
 pytestmark = pytest.mark.integration
 
@@ -35,7 +36,7 @@ def test_event_committed_while_broker_is_unreachable_is_published_once_it_is_bac
         queue(conn.default_channel).declare()
         queue(conn.default_channel).purge()
 
-        tomorrow = (datetime.now(timezone.utc) + timedelta(days=1)).date().isoformat()
+        tomorrow = (paris_today() + timedelta(days=1)).isoformat()
         booking = usecases.create_booking(
             store, datetime.now(timezone.utc), Actor(person_id=place.people[0], role="agent"),
             {"resource_id": place.desks[0], "date": tomorrow, "period": "day"},

@@ -1,12 +1,13 @@
 """The booking service as deployed: `nameko run` in its own process, reached
 over RabbitMQ, with its health and metrics endpoints."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import httpx
 import pytest
 from nameko.exceptions import RemoteError
 from nameko.standalone.rpc import ServiceRpcProxy
+from tests.support.clock import paris_today
 
 pytestmark = pytest.mark.integration
 
@@ -33,7 +34,7 @@ def test_health_readiness_and_metrics(booking_service, rpc):
 
 def test_domain_errors_cross_the_wire_with_code_message_and_details(rpc, place):
     actor = {"person_id": place.people[0], "role": "agent"}
-    day = (datetime.now(timezone.utc) + timedelta(days=1)).date().isoformat()
+    day = (paris_today() + timedelta(days=1)).isoformat()
     booked = rpc.create_booking(actor=actor, request={"resource_id": place.rooms[0], "date": day, "period": "morning"})
     with pytest.raises(RemoteError) as caught:
         rpc.create_booking(actor={"person_id": place.people[1], "role": "agent"},
@@ -44,7 +45,7 @@ def test_domain_errors_cross_the_wire_with_code_message_and_details(rpc, place):
 
 
 def test_domain_errors_are_worded_in_the_callers_language(booking_service, amqp_uri, place):
-    day = (datetime.now(timezone.utc) + timedelta(days=1)).date().isoformat()
+    day = (paris_today() + timedelta(days=1)).isoformat()
     request = {"resource_id": place.rooms[0], "date": day, "period": "afternoon"}
     with ServiceRpcProxy("booking", {"AMQP_URI": amqp_uri}, timeout=10,
                          context_data={"language": "en"}) as english:

@@ -4,7 +4,6 @@ copes with a booking nobody owns."""
 
 import uuid
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import psycopg
 import pytest
@@ -12,16 +11,9 @@ import pytest
 from booking import usecases
 from booking.domain import errors
 from booking.domain.access import Actor
+from tests.support.clock import paris_at
 
 pytestmark = pytest.mark.integration
-
-PARIS = ZoneInfo("Europe/Paris")  # the test site's time zone
-
-
-def at(days: int, hour: int, minute: int = 0) -> datetime:
-    """A fixed local time some days ahead (clear of midnight and of other tests)."""
-    day = datetime.now(PARIS).date() + timedelta(days=days)
-    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=PARIS)
 
 
 def tablet(room_id, device_id=None):
@@ -39,13 +31,13 @@ def book(store, place, start, minutes=30, person=0, title="Point hebdo"):
 
 
 def test_a_tablet_books_its_room_now_without_an_owner_recorded_with_its_id(store, place, booking_db_url):
-    now = at(1, 10, 7) + timedelta(seconds=42)
+    now = paris_at(1, 10, 7) + timedelta(seconds=42)
     device = tablet(place.rooms[0])
     booked = usecases.book_now(store, now, device, 30)
     assert booked["status"] == "checked_in"  # someone is at the door: never a no-show
     assert booked["walk_in"] is True and "person_id" not in booked
-    assert datetime.fromisoformat(booked["start"]) == at(1, 10, 7)
-    assert datetime.fromisoformat(booked["end"]) == at(1, 10, 37)
+    assert datetime.fromisoformat(booked["start"]) == paris_at(1, 10, 7)
+    assert datetime.fromisoformat(booked["end"]) == paris_at(1, 10, 37)
     with psycopg.connect(booking_db_url) as conn:
         row = conn.execute("SELECT person_id, source, created_by FROM booking WHERE id = %s",
                            (booked["id"],)).fetchone()
@@ -73,20 +65,20 @@ def test_a_tablet_books_its_room_now_without_an_owner_recorded_with_its_id(store
 
 
 def test_book_now_never_goes_past_the_next_meeting(store, place):
-    next_one = book(store, place, at(2, 10, 30))
+    next_one = book(store, place, paris_at(2, 10, 30))
     device = tablet(place.rooms[0])
-    now = at(2, 10, 5)
+    now = paris_at(2, 10, 5)
     with pytest.raises(errors.ResourceAlreadyBooked) as taken:
         usecases.book_now(store, now, device, 30)
     assert taken.value.details["conflict"]["id"] == next_one["id"]
     with pytest.raises(errors.ResourceAlreadyBooked):
         usecases.book_now(store, now, device, 60)
     fits = usecases.book_now(store, now, device, 15)  # 10:05-10:20, before 10:30
-    assert datetime.fromisoformat(fits["end"]) == at(2, 10, 20)
+    assert datetime.fromisoformat(fits["end"]) == paris_at(2, 10, 20)
 
 
 def test_only_the_rooms_own_tablet_books_now_and_only_15_30_or_60_minutes(store, place):
-    now = at(3, 9)
+    now = paris_at(3, 9)
     for actor in (agent(place), Actor(person_id=None, role="admin"),
                   Actor(person_id=None, role="device", room_id=place.rooms[0])):  # no device id
         with pytest.raises(errors.Forbidden):
@@ -101,7 +93,7 @@ def test_only_the_rooms_own_tablet_books_now_and_only_15_30_or_60_minutes(store,
 
 
 def test_the_database_keeps_an_owner_on_every_booking_but_a_tablets(store, place, booking_db_url):
-    start = at(4, 11)
+    start = paris_at(4, 11)
     with psycopg.connect(booking_db_url) as conn, pytest.raises(psycopg.errors.CheckViolation):
         conn.execute(
             "INSERT INTO booking (resource_id, resource_kind, person_id, during, source) "
@@ -110,12 +102,12 @@ def test_the_database_keeps_an_owner_on_every_booking_but_a_tablets(store, place
 
 
 def test_active_bookings_lists_a_walk_in_with_a_null_person(store, place):
-    now = at(5, 14)
+    now = paris_at(5, 14)
     walk_in = usecases.book_now(store, now, tablet(place.rooms[0]), 60)
-    owned = book(store, place, at(5, 16))
+    owned = book(store, place, paris_at(5, 16))
     items, after = [], None
     while True:
-        page = usecases.active_bookings(store, at(5, 0).isoformat(), at(6, 0).isoformat(), after)
+        page = usecases.active_bookings(store, paris_at(5, 0).isoformat(), paris_at(6, 0).isoformat(), after)
         items += page["items"]
         after = page["next"]
         if not after:
@@ -126,11 +118,11 @@ def test_active_bookings_lists_a_walk_in_with_a_null_person(store, place):
 
 
 def test_the_tablet_sees_the_organisers_name_never_their_id(store, place, booking_db_url):
-    owned = book(store, place, at(6, 9), title="Comité")
-    walk_in = usecases.book_now(store, at(6, 11), tablet(place.rooms[0]), 15)
+    owned = book(store, place, paris_at(6, 9), title="Comité")
+    walk_in = usecases.book_now(store, paris_at(6, 11), tablet(place.rooms[0]), 15)
     shown = {b["id"]: b for b in usecases.list_bookings(
-        store, at(6, 8), tablet(place.rooms[0]), resource_id=place.rooms[0],
-        start=at(6, 0).isoformat(), end=at(7, 0).isoformat())}
+        store, paris_at(6, 8), tablet(place.rooms[0]), resource_id=place.rooms[0],
+        start=paris_at(6, 0).isoformat(), end=paris_at(7, 0).isoformat())}
     with psycopg.connect(booking_db_url) as conn:
         name = conn.execute("SELECT display_name FROM person WHERE id = %s",
                             (place.people[0],)).fetchone()[0]
@@ -138,7 +130,7 @@ def test_the_tablet_sees_the_organisers_name_never_their_id(store, place, bookin
     assert "person_id" not in shown[owned["id"]] and shown[owned["id"]]["title"] == "Comité"
     assert shown[walk_in["id"]]["organiser"] is None and shown[walk_in["id"]]["walk_in"] is True
     # Another room's tablet learns nothing of who.
-    elsewhere = usecases.list_bookings(store, at(6, 8), tablet(str(uuid.uuid4())),
-                                       resource_id=place.rooms[0], start=at(6, 0).isoformat(),
-                                       end=at(7, 0).isoformat())
+    elsewhere = usecases.list_bookings(store, paris_at(6, 8), tablet(str(uuid.uuid4())),
+                                       resource_id=place.rooms[0], start=paris_at(6, 0).isoformat(),
+                                       end=paris_at(7, 0).isoformat())
     assert all("organiser" not in b and "title" not in b for b in elsewhere)
