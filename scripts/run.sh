@@ -2,7 +2,8 @@
 # Run the whole Escale system on this machine with the demo site:
 # migrate and declare the broker's queues (`escale db upgrade`), seed, issue
 # demo tokens, start REPLICAS booking, presence and notify processes and
-# gateways, print how to use them, and stop everything on Ctrl-C.
+# gateways, let the demo colleagues plan and book their coming days, print
+# how to use them, and stop everything on Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/.venv/bin:$PATH"
@@ -91,6 +92,10 @@ for i in $(seq 1 "$REPLICAS"); do
   wait_ready "http://127.0.0.1:$port/readyz" "gateway $i"
   gateways+=("http://127.0.0.1:$port")
 done
+
+# The demo colleagues' coming days (patterns, desk bookings, check-ins), through
+# the running services; a second run asks for the same and changes nothing.
+escale demo week
 
 cat <<EOT
 

@@ -6,6 +6,8 @@
                                             dead-letter queue (migrating classic queues)
     escale broker replay SERVICE            send dlq-SERVICE's messages back to their queues
     escale demo seed                        import the demo town hall (idempotent)
+    escale demo week [--days N]             its colleagues plan, book and check in for the
+                                            coming working days (services running; idempotent)
     escale import resources|people FILE     import a CSV file (``-`` reads stdin)
     escale token create --email E --role R  issue an API token, printed alone on stdout
     escale token list | revoke ID
@@ -64,6 +66,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo_commands.add_parser(
         "seed", help="import the demo town hall site and its ~400 agents (idempotent)"
     )
+    week = demo_commands.add_parser(
+        "week", help="the demo colleagues plan, book desks and check in for the coming working days, "
+                     "through the running services (idempotent)",
+    )
+    week.add_argument("--days", type=int, default=5, choices=range(1, 21), metavar="N",
+                      help="working days from today (1-20, default: %(default)s)")
 
     imports = groups.add_parser("import", help="import a CSV file; a bad file imports nothing")
     import_commands = imports.add_subparsers(dest="command", metavar="KIND", required=True)
@@ -115,6 +123,10 @@ def run(args: argparse.Namespace, settings: Settings, out) -> None:
         commands.broker_replay(settings, args.service, args.limit, out)
     elif key == ("demo", "seed"):
         commands.demo_seed(settings, out)
+    elif key == ("demo", "week"):
+        from . import demo_week
+
+        demo_week.run(settings, args.days, out)
     elif args.group == "import":
         commands.import_file(settings, args.command, args.file, args.organisation, out)
     elif key == ("token", "create"):
