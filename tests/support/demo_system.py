@@ -21,6 +21,9 @@ from tests.support.servers import AMQP_BASE, REDIS_URL, create_database, drop_da
 ADMIN_EMAIL = "admin.demo@mairie-exemple.fr"
 AGENT_EMAIL = "agent.demo@mairie-exemple.fr"
 SERVICES = ("booking", "gateway", "notify", "presence")
+# Small connection pools: the suite's own services hold theirs meanwhile, and
+# PostgreSQL's 100 connections are shared by all.
+POOLS = {"ESCALE_BOOKING_DB_POOL": "4", "ESCALE_PRESENCE_DB_POOL": "3", "ESCALE_NOTIFY_DB_POOL": "3"}
 
 
 @contextmanager
@@ -59,9 +62,9 @@ def demo_system(run_id: str, tag: str, smtp_port: int):
             conn.commit()
             ids = {email: str(conn.execute("SELECT id FROM person WHERE email = %s", (email,)).fetchone()[0])
                    for email in (AGENT_EMAIL, ADMIN_EMAIL)}
-        processes.append(booking_process(amqp, urls["booking"]).start())
-        processes.append(presence_process(amqp, urls["presence"], f"{prefix}presence:").start(timeout=60))
-        processes.append(notify_process(amqp, urls["notify"], smtp_port).start())
+        processes.append(booking_process(amqp, urls["booking"], **POOLS).start())
+        processes.append(presence_process(amqp, urls["presence"], f"{prefix}presence:", **POOLS).start(timeout=60))
+        processes.append(notify_process(amqp, urls["notify"], smtp_port, **POOLS).start())
         gateway = gateway_process(amqp, urls["gateway"], ESCALE_REDIS_URL=REDIS_URL,
                                   ESCALE_PRESENCE_REDIS_PREFIX=f"{prefix}presence:",
                                   ESCALE_GATEWAY_REDIS_PREFIX=f"{prefix}gateway:").start()
