@@ -496,9 +496,18 @@ def set_privacy(ports: Ports, actor: Actor, visibility, now: datetime) -> dict:
     with ports.store.unit() as unit:
         unit.lock_person(pid)
         unit.set_visibility(pid, visibility)
-        if entry is not None:
+        if entry is not None:  # the roster fields the projection writes carry it
             ports.model.write_directory({pid: {**entry, "visibility": visibility}}, old={pid: entry})
         project(ports, unit, [pid], now, cause="privacy", plan_days=[], force_presence=True)
+    # A directory sync running meanwhile reads visibilities from the database and
+    # may have put the old choice back before the commit: once committed, check,
+    # and write and project again if so.
+    entry = entries_for(ports, [pid], fetch=False).get(pid)
+    if entry is not None and entry.get("visibility") != visibility:
+        with ports.store.unit() as unit:
+            unit.lock_person(pid)
+            ports.model.write_directory({pid: {**entry, "visibility": visibility}}, old={pid: entry})
+            project(ports, unit, [pid], now, cause="privacy", plan_days=[], force_presence=True)
     return {"person_id": pid, "visibility": visibility}
 
 

@@ -218,6 +218,24 @@ def test_privacy_matrix_on_real_data(ports, world):
     assert usecases.get_privacy(ports, agent(alice))["visibility"] == "nobody"
 
 
+def test_a_directory_sync_during_a_privacy_change_does_not_undo_it(ports, world, monkeypatch):
+    """The sync reads visibilities from the database; it ran here at the moment
+    the read model was written, as it may on a busy service."""
+    now, alice, bob = world["now"], world["alice"], world["bob"]
+    write = ports.model.write_directory
+    synced = []
+
+    def write_then_sync(entries, removed=(), old=None):
+        write(entries, removed, old=old)
+        if alice in entries and not synced:
+            synced.append(usecases.sync_directory(ports, now, None))
+
+    monkeypatch.setattr(ports.model, "write_directory", write_then_sync)
+    usecases.set_privacy(ports, agent(alice), "nobody", now)
+    assert synced
+    assert usecases.where_is(ports, agent(bob), alice, None, now)["presence"]["status"] == "not_available"
+
+
 def test_off_never_says_why(ports, world):
     now, carol = world["now"], world["carol"]
     usecases.set_plan(ports, agent(carol), [{"date": now.date().isoformat(), "period": "day",
