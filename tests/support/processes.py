@@ -101,7 +101,9 @@ def gateway_process(amqp_uri: str, gateway_db_url: str, **extra_env) -> Process:
 @pytest.fixture(scope="session")
 def booking_service(amqp_uri, booking_db_url):
     """The real booking service, running against this run's database and vhost."""
-    process = booking_process(amqp_uri, booking_db_url).start()
+    # A pool of 10, not production's 20: PostgreSQL's 100 connections are shared
+    # by every install the suite runs at once.
+    process = booking_process(amqp_uri, booking_db_url, ESCALE_BOOKING_DB_POOL="10").start()
     yield process
     process.stop()
 
