@@ -492,13 +492,16 @@ def set_privacy(ports: Ports, actor: Actor, visibility, now: datetime) -> dict:
     pid = target(actor, None, write=True)
     if visibility not in VISIBILITIES:
         raise errors.Invalid("visibility", "one_of", values=", ".join(VISIBILITIES))
+    def write(unit, entry):
+        if entry is not None:  # the roster fields the projection writes carry it
+            ports.model.write_directory({pid: {**entry, "visibility": visibility}}, old={pid: entry})
+        project(ports, unit, [pid], now, cause="privacy", plan_days=[], force_presence=True)
+
     entry = entries_for(ports, [pid]).get(pid)
     with ports.store.unit() as unit:
         unit.lock_person(pid)
         unit.set_visibility(pid, visibility)
-        if entry is not None:  # the roster fields the projection writes carry it
-            ports.model.write_directory({pid: {**entry, "visibility": visibility}}, old={pid: entry})
-        project(ports, unit, [pid], now, cause="privacy", plan_days=[], force_presence=True)
+        write(unit, entry)
     # A directory sync running meanwhile reads visibilities from the database and
     # may have put the old choice back before the commit: once committed, check,
     # and write and project again if so.
@@ -506,8 +509,7 @@ def set_privacy(ports: Ports, actor: Actor, visibility, now: datetime) -> dict:
     if entry is not None and entry.get("visibility") != visibility:
         with ports.store.unit() as unit:
             unit.lock_person(pid)
-            ports.model.write_directory({pid: {**entry, "visibility": visibility}}, old={pid: entry})
-            project(ports, unit, [pid], now, cause="privacy", plan_days=[], force_presence=True)
+            write(unit, entry)
     return {"person_id": pid, "visibility": visibility}
 
 
