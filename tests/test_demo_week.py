@@ -4,9 +4,7 @@ their coming days, can still book a desk, and reads only their own mail."""
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
 import time
 from datetime import date, datetime, timedelta
 from types import SimpleNamespace
@@ -18,16 +16,11 @@ import pytest
 from tests.support.clock import PARIS
 from tests.support.demo_system import AGENT_EMAIL, demo_system
 from tests.support.notify import SmtpSink
-from tests.support.processes import BIN, ROOT
+from tests.support.processes import run_escale
 
 pytestmark = pytest.mark.e2e
 
 SUMMARY = re.compile(r"over (\d+) working day\(s\), (\S+) to (\S+)")
-
-
-def run_escale(env: dict, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([str(BIN / "escale"), *args], cwd=ROOT, env={**os.environ, **env},
-                          capture_output=True, text=True, timeout=300)
 
 
 def counts(output: str) -> dict[str, int]:
@@ -37,10 +30,8 @@ def counts(output: str) -> dict[str, int]:
 @pytest.fixture(scope="module")
 def mail():
     """This module's own sink: what it receives is this install's mail only."""
-    sink = SmtpSink()
-    sink.up()
-    yield sink
-    sink.down()
+    with SmtpSink() as sink:
+        yield sink
 
 
 @pytest.fixture(scope="module")

@@ -7,40 +7,17 @@ the test also covers creating missing databases; they are dropped at the end.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import shutil
-import subprocess
-import sys
 import uuid
-from pathlib import Path
 
 import psycopg
 import pytest
 
+from tests.support.processes import run_escale
 from tests.support.servers import _db_url, create_database, drop_database
 
 TOKEN_RE = re.compile(r"^esc_[A-Za-z0-9_-]{43}$")
 AGENT = "agent.demo@mairie-exemple.fr"
-
-
-def escale_command() -> list[str]:
-    script = Path(sys.executable).with_name("escale")
-    if script.exists():
-        return [str(script)]
-    found = shutil.which("escale")
-    return [found] if found else [sys.executable, "-m", "escale_cli.main"]
-
-
-def run_escale(env: dict, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [*escale_command(), *args],
-        env={**os.environ, **env},
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 def count(url: str, query: str, params=()) -> int:

@@ -64,6 +64,13 @@ class SmtpSink:
             self._controller.stop()
             self._controller = None
 
+    def __enter__(self) -> "SmtpSink":
+        self.up()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.down()
+
     def to(self, address: str) -> list[email.message.EmailMessage]:
         with self._lock:
             return [m for m in self.messages if address in str(m["To"])]
@@ -81,10 +88,8 @@ class SmtpSink:
 
 @pytest.fixture(scope="session")
 def smtp_server():
-    sink = SmtpSink()
-    sink.up()
-    yield sink
-    sink.down()
+    with SmtpSink() as sink:
+        yield sink
 
 
 # --- the notify database and process ----------------------------------------------------------

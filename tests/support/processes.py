@@ -20,6 +20,19 @@ BIN = Path(sys.executable).parent
 LOGS = ROOT / "test-artifacts" / "logs"
 
 
+def escale_command() -> list[str]:
+    script = BIN / "escale"
+    if script.exists():
+        return [str(script)]
+    return [sys.executable, "-m", "escale_cli.main"]
+
+
+def run_escale(env: dict, *args: str, stdin: str | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
+    """The ``escale`` command as an operator runs it: a process, configured by ``env``."""
+    return subprocess.run([*escale_command(), *args], cwd=ROOT, env={**os.environ, **env}, input=stdin,
+                          capture_output=True, text=True, timeout=timeout)
+
+
 class Process:
     """A child process with its log file and a health URL."""
 
