@@ -18,6 +18,7 @@ from booking.adapters.db import open_pool
 from booking.adapters.store import BookingStore
 from booking.domain.access import Actor
 from gateway.ical_feed import FeedSpec, Window, build_feed
+from tests.support.clock import paris_at
 
 pytestmark = pytest.mark.integration
 
@@ -48,7 +49,7 @@ def feed(store, start, end, since=None, **owner):
 
 
 def test_sequence_grows_when_a_booking_is_extended_or_cancelled_not_when_checked_in(store, place):
-    start = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(minutes=10)
+    start = paris_at(6, 10)  # the use cases are given their "now": any hour of the run will do
     booking = book(store, place, place.rooms[0], start, start + timedelta(hours=1), title="Point",
                    now=start - timedelta(minutes=1))
     assert booking["sequence"] == 0
@@ -70,12 +71,12 @@ def test_sequence_grows_when_a_booking_is_extended_or_cancelled_not_when_checked
                              "timezone": "Europe/Paris"}
     assert item["person"]["id"] == place.people[0]
     # A cancellation older than the feed's memory is left out.
-    later = datetime.now(timezone.utc) + timedelta(seconds=5)
+    later = now + timedelta(seconds=5)  # the cancellation is dated by the use case's "now"
     assert feed(store, *window, since=later, resource_id=place.rooms[0]) == []
 
 
 def test_a_person_feed_holds_only_that_persons_bookings(store, place):
-    start = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(days=2)
+    start = paris_at(2, 9)  # a fixed hour: "now + 2 days" and 4 hours crossed midnight in the evening
     mine = book(store, place, place.desks[0], start, start + timedelta(hours=4), who=0)
     theirs = book(store, place, place.desks[1], start, start + timedelta(hours=4), who=1)
     window = (start - timedelta(days=1), start + timedelta(days=1))
@@ -124,7 +125,7 @@ def test_a_daylight_saving_week_from_the_database_to_both_parsers(store, booking
 def test_any_statement_that_moves_or_retitles_a_booking_bumps_its_sequence(store, place, booking_db_url):
     # Calendar sync (or any future path) moves bookings with its own UPDATE:
     # the trigger still bumps the revision in that very statement.
-    start = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(days=3)
+    start = paris_at(4, 9)  # clear of the other tests' days (the place is shared)
     booking = book(store, place, place.rooms[0], start, start + timedelta(hours=1))
     with psycopg.connect(booking_db_url) as conn:
         def update(sql, *params):
